@@ -1,0 +1,301 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace seqrl {
+namespace fs = std::filesystem;
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::string::npos;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  // Too far to be a typo: more than half the word changed.
+  if (best_d == std::string::npos || best_d > std::max<size_t>(3, word.size() / 2)) return "";
+  return best;
+}
+
+namespace {
+
+std::string show(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+template <typename T>
+bool scalar_as(const YAML::Node& node, T& out) {
+  if (!node.IsScalar()) return false;
+  try {
+    out = node.as<T>();
+    return true;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+bool parse_double(const YAML::Node& node, double& out) {
+  if (!scalar_as(node, out)) return false;
+  return std::isfinite(out);  // NaN/Inf are never valid settings
+}
+
+bool parse_int64(const YAML::Node& node, int64_t& out) {
+  if (scalar_as(node, out)) return true;
+  // Accept 1e5-style integers written as floats, but only exact ones.
+  double d;
+  if (parse_double(node, d) && d == std::floor(d) && std::fabs(d) < 9e15) {
+    out = static_cast<int64_t>(d);
+    return true;
+  }
+  return false;
+}
+
+std::string range_text(double lo, double hi) {
+  std::ostringstream ss;
+  ss << "[" << lo << ", " << hi << "]";
+  return ss.str();
+}
+
+}  // namespace
+
+void Config::add_entry(const std::string& key, Entry entry) {
+  if (entries_.count(key)) throw std::logic_error("config key declared twice: " + key);
+  entries_.emplace(key, std::move(entry));
+  order_.push_back(key);
+}
+
+void Config::add(const std::string& key, bool* value, const std::string& help) {
+  add_entry(key, {"bool", "true or false", help,
+                  [value](const YAML::Node& n) { return scalar_as(n, *value); },
+                  [value] { return YAML::Node(*value); }});
+}
+
+void Config::add(const std::string& key, int64_t* value, int64_t lo, int64_t hi, const std::string& help) {
+  add_entry(key, {"int", "an integer in " + range_text(double(lo), double(hi)), help,
+                  [=](const YAML::Node& n) {
+                    int64_t v;
+                    if (!parse_int64(n, v) || v < lo || v > hi) return false;
+                    *value = v;
+                    return true;
+                  },
+                  [value] { return YAML::Node(*value); }});
+}
+
+void Config::add(const std::string& key, int* value, int lo, int hi, const std::string& help) {
+  add_entry(key, {"int", "an integer in " + range_text(lo, hi), help,
+                  [=](const YAML::Node& n) {
+                    int64_t v;
+                    if (!parse_int64(n, v) || v < lo || v > hi) return false;
+                    *value = static_cast<int>(v);
+                    return true;
+                  },
+                  [value] { return YAML::Node(*value); }});
+}
+
+void Config::add(const std::string& key, double* value, double lo, double hi, const std::string& help) {
+  add_entry(key, {"float", "a number in " + range_text(lo, hi), help,
+                  [=](const YAML::Node& n) {
+                    double v;
+                    if (!parse_double(n, v) || v < lo || v > hi) return false;
+                    *value = v;
+                    return true;
+                  },
+                  [value] { return YAML::Node(*value); }});
+}
+
+void Config::add(const std::string& key, std::string* value, std::vector<std::string> choices,
+                 const std::string& help) {
+  std::string expected = "a string";
+  if (!choices.empty()) {
+    expected = "one of";
+    for (const auto& c : choices) expected += " " + c;
+  }
+  add_entry(key, {"string", expected, help,
+                  [=](const YAML::Node& n) {
+                    std::string v;
+                    if (!scalar_as(n, v)) return false;
+                    if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) return false;
+                    *value = v;
+                    return true;
+                  },
+                  [value] { return YAML::Node(*value); }});
+}
+
+void Config::add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help) {
+  add_entry(key, {"list<float>", "a list of numbers in " + range_text(lo, hi), help,
+                  [=](const YAML::Node& n) {
+                    std::vector<double> out;
+                    const auto items = n.IsSequence() ? n : YAML::Node(std::vector<YAML::Node>{n});
+                    for (const auto& item : items) {
+                      double v;
+                      if (!parse_double(item, v) || v < lo || v > hi) return false;
+                      out.push_back(v);
+                    }
+                    *value = out;
+                    return true;
+                  },
+                  [value] {
+                    YAML::Node n(*value);
+                    n.SetStyle(YAML::EmitterStyle::Flow);
+                    return n;
+                  }});
+}
+
+void Config::add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help) {
+  add_entry(key, {"list<int>", "a list of integers in " + range_text(lo, hi), help,
+                  [=](const YAML::Node& n) {
+                    std::vector<int> out;
+                    const auto items = n.IsSequence() ? n : YAML::Node(std::vector<YAML::Node>{n});
+                    for (const auto& item : items) {
+                      int64_t v;
+                      if (!parse_int64(item, v) || v < lo || v > hi) return false;
+                      out.push_back(static_cast<int>(v));
+                    }
+                    *value = out;
+                    return true;
+                  },
+                  [value] {
+                    YAML::Node n(*value);
+                    n.SetStyle(YAML::EmitterStyle::Flow);
+                    return n;
+                  }});
+}
+
+void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      auto k = kv.first.as<std::string>();
+      if (prefix.empty() && k == "defaults") continue;
+      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source);
+    }
+    return;
+  }
+  if (prefix.empty()) throw Error(source + ": expected a mapping of settings at the top level");
+  pending_[prefix] = {node, source};
+}
+
+void Config::load_yaml_recursive(const std::string& path, std::vector<std::string>& chain) {
+  const auto canonical = fs::weakly_canonical(path).string();
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end())
+    throw Error(path + ": `defaults` chain includes itself");
+  if (!fs::is_regular_file(path)) throw Error(path + ": config file not found");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw Error(path + ": not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
+  }
+  if (root.IsNull()) return;  // empty file: nothing to set
+  if (!root.IsMap()) throw Error(path + ": expected a mapping of settings at the top level");
+  chain.push_back(canonical);
+  if (auto defaults = root["defaults"]) {
+    std::vector<std::string> bases;
+    if (defaults.IsScalar()) {
+      bases.push_back(defaults.as<std::string>());
+    } else if (defaults.IsSequence()) {
+      for (const auto& d : defaults) {
+        if (!d.IsScalar()) throw Error(path + ": `defaults` must be a path or a list of paths");
+        bases.push_back(d.as<std::string>());
+      }
+    } else {
+      throw Error(path + ": `defaults` must be a path or a list of paths");
+    }
+    for (const auto& base : bases) {
+      fs::path p = base;
+      if (p.is_relative()) p = fs::path(path).parent_path() / p;
+      load_yaml_recursive(p.string(), chain);
+    }
+  }
+  chain.pop_back();
+  flatten(root, "", path);
+}
+
+void Config::load_yaml(const std::string& path) {
+  std::vector<std::string> chain;
+  load_yaml_recursive(path, chain);
+}
+
+void Config::apply_overrides(const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("override '" + o + "': expected key=value (e.g. train.steps=2000)");
+    auto key = o.substr(0, eq);
+    auto text = o.substr(eq + 1);
+    YAML::Node value;
+    try {
+      value = YAML::Load(text);
+    } catch (const YAML::Exception&) {
+      value = YAML::Node(text);
+    }
+    if (value.IsNull() && !text.empty()) value = YAML::Node(text);
+    pending_[key] = {value, "command line"};
+  }
+}
+
+void Config::resolve() {
+  for (const auto& [key, p] : pending_) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      auto hint = closest_match(key, order_);
+      throw Error(p.source + ": unknown key '" + key + "'" +
+                  (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
+    }
+    if (!it->second.store(p.value))
+      throw Error(p.source + ": " + key + " = " + show(p.value) + ": expected " + it->second.expected);
+  }
+  pending_.clear();
+}
+
+bool Config::has(const std::string& key) const { return entries_.count(key) > 0; }
+
+std::vector<std::string> Config::keys() const { return order_; }
+
+std::string Config::to_yaml() const {
+  YAML::Node root;
+  for (const auto& key : order_) {
+    // Walk/create the nested maps for "a.b.c".
+    std::vector<std::string> parts;
+    std::stringstream ss(key);
+    for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+    std::vector<YAML::Node> path{root};
+    for (size_t i = 0; i + 1 < parts.size(); ++i) path.push_back(path.back()[parts[i]]);
+    path.back()[parts.back()] = entries_.at(key).current();
+  }
+  YAML::Emitter out;
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string Config::describe() const {
+  std::ostringstream ss;
+  for (const auto& key : order_) {
+    const auto& e = entries_.at(key);
+    ss << "  " << key << " = " << show(e.current()) << "    # " << e.help << " (" << e.expected << ")\n";
+  }
+  return ss.str();
+}
+
+}  // namespace seqrl

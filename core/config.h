@@ -1,0 +1,78 @@
+// Typed, validated configuration. Each module keeps its settings in a plain struct (CORL
+// style: config on top) and declares every field here with its range; the struct's initial
+// values are the built-in defaults. Precedence: built-in defaults < YAML file (with its
+// `defaults:` chain) < command-line overrides `a.b=value`.
+//
+//   Config cfg;
+//   cfg.add("train.steps", &train.steps, 1, 100'000'000, "optimizer steps");
+//   cfg.load_yaml("configs/hopper-medium.yaml");
+//   cfg.apply_overrides({"train.steps=2000"});
+//   cfg.resolve();            // validates and writes the values into the structs
+//
+// Errors are seqrl::Error naming the key, the value, where it came from and what was
+// expected; an unknown key also names the closest valid key.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace seqrl {
+
+class Config {
+ public:
+  void add(const std::string& key, bool* value, const std::string& help);
+  void add(const std::string& key, int* value, int lo, int hi, const std::string& help);
+  void add(const std::string& key, int64_t* value, int64_t lo, int64_t hi, const std::string& help);
+  void add(const std::string& key, double* value, double lo, double hi, const std::string& help);
+  // choices empty: any string.
+  void add(const std::string& key, std::string* value, std::vector<std::string> choices, const std::string& help);
+  void add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help);
+  void add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help);
+
+  // Reads a YAML file; its optional top-level `defaults:` (a path or list of paths, relative
+  // to the file) is merged first, in order, so the file's own values win.
+  void load_yaml(const std::string& path);
+  // Each override is "dotted.key=value"; value is parsed as a YAML scalar or flow list.
+  void apply_overrides(const std::vector<std::string>& overrides);
+  // Validates every pending value and stores it in its field. Call once after loading.
+  void resolve();
+
+  bool has(const std::string& key) const;
+  std::vector<std::string> keys() const;
+  // The resolved configuration as nested YAML (every key, defaults included).
+  std::string to_yaml() const;
+  // Key listing with types, ranges, defaults and help, for `--help`-style output.
+  std::string describe() const;
+
+ private:
+  struct Entry {
+    std::string type;  // "bool", "int", "float", "string", "list<float>", "list<int>"
+    std::string expected;  // human text: "an integer in [1, 100]"
+    std::string help;
+    // Parses and range-checks `node`; on success stores into the field, else returns the reason.
+    std::function<bool(const YAML::Node& node)> store;
+    std::function<YAML::Node()> current;
+  };
+  struct Pending {
+    YAML::Node value;
+    std::string source;  // "configs/x.yaml" or "command line"
+  };
+  void add_entry(const std::string& key, Entry entry);
+  void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source);
+  void load_yaml_recursive(const std::string& path, std::vector<std::string>& chain);
+
+  std::map<std::string, Entry> entries_;
+  std::vector<std::string> order_;
+  std::map<std::string, Pending> pending_;
+};
+
+// Levenshtein distance, used for "did you mean" hints (also by the CLI).
+size_t edit_distance(const std::string& a, const std::string& b);
+// The candidate closest to `word`, or "" if none is reasonably close.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace seqrl

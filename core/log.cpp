@@ -1,0 +1,39 @@
+#include "core/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "core/error.h"
+
+namespace seqrl {
+namespace {
+
+std::shared_ptr<spdlog::logger> make_default() {
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("seqrl", console);
+  logger->set_pattern("[%H:%M:%S] [%^%l%$] %v");
+  spdlog::set_default_logger(logger);
+  return logger;
+}
+
+std::shared_ptr<spdlog::logger>& logger() {
+  static auto l = make_default();
+  return l;
+}
+
+}  // namespace
+
+void set_log_level(const std::string& level) {
+  auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off") throw UsageError("--log-level: unknown level '" + level + "'");
+  logger()->set_level(lvl);
+}
+
+void log_to_file(const std::string& path) {
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+  file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+  logger()->sinks().push_back(file);
+  logger()->flush_on(spdlog::level::info);
+}
+
+}  // namespace seqrl

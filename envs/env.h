@@ -1,0 +1,56 @@
+// MuJoCo locomotion environments with Gym v3 semantics (HalfCheetah, Hopper, Walker2d),
+// on the MuJoCo C API. Facts: ../shared/facts/gym_mujoco_envs.md.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seqrl {
+
+struct EnvSpec {
+  std::string name;      // "halfcheetah", "hopper", "walker2d"
+  int obs_dim, act_dim;
+  int nq, nv;
+  int frame_skip;
+  int max_episode_steps;  // 1000: reached -> truncated
+  double ref_random, ref_expert;  // D4RL reference returns
+};
+
+std::vector<std::string> env_names();
+// Accepts "hopper", "Hopper-v3", "hopper-medium-v2"...; throws seqrl::Error listing valid names.
+const EnvSpec& env_spec(const std::string& name);
+// D4RL normalized score, x100: 100 * (ret - random) / (expert - random).
+double normalized_score(const std::string& env, double ret);
+
+struct StepResult {
+  std::vector<double> obs;
+  double reward = 0;
+  bool terminated = false;  // unhealthy (hopper, walker2d)
+  bool truncated = false;   // time limit reached
+};
+
+class Env {
+ public:
+  explicit Env(const std::string& name);
+  ~Env();
+  Env(Env&&) noexcept;
+  Env& operator=(Env&&) noexcept;
+  const EnvSpec& spec() const;
+  // Seeded reset with Gym's noise; returns the first observation.
+  std::vector<double> reset(uint64_t seed);
+  // Reset to an exact state (no noise).
+  std::vector<double> reset_to(const std::vector<double>& qpos, const std::vector<double>& qvel);
+  // Actions are clipped to [-1, 1] first (as D4RL's wrapper does). Throws seqrl::Error on a
+  // wrong action width.
+  StepResult step(const std::vector<double>& action);
+  std::vector<double> qpos() const;
+  std::vector<double> qvel() const;
+  int elapsed_steps() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seqrl

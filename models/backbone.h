@@ -1,0 +1,80 @@
+// A sequence backbone: [B, T, D] -> [B, T, D], causal, trainable in parallel over T
+// (`forward`) and runnable one step at a time with carried state (`step`), O(1) per step
+// for the recurrent family (the transformer carries a KV cache instead).
+//
+// Every backbone is the same residual stack (models/block.h):
+//   x += mixer(norm(x)); x += mlp(norm(x))   per layer, then a final norm,
+// and differs only in its mixer. Adding one = one file defining its mixer and a
+// `BackboneInfo <name>_backbone()` function, plus one line in SEQRL_BACKBONES below.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seqrl {
+
+// Recurrent state: an ordered list of tensors, opaque to callers. For a stack, one slot
+// group per layer; the backbone decides its layout.
+using BackboneState = std::vector<torch::Tensor>;
+
+// A per-backbone option (config key `model.<backbone>.<name>`), a number with a range.
+struct BackboneOption {
+  std::string name;
+  double value;  // default
+  double lo, hi;
+  std::string help;
+};
+
+struct BackboneConfig {
+  int64_t dim = 128;      // model width D
+  int64_t layers = 3;
+  int64_t heads = 1;      // attention heads (transformer, mlstm, slstm heads)
+  double dropout = 0.1;
+  int64_t max_tokens = 60;  // longest token sequence seen in training (3 * K): sizes KV caches
+  std::map<std::string, double> options;  // this backbone's BackboneOption values by name
+  double option(const std::string& name) const;  // throws std::out_of_range naming it
+};
+
+class BackboneImpl : public torch::nn::Module {
+ public:
+  // x: [B, T, D] -> [B, T, D]; output t depends only on inputs <= t.
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // State for `batch` fresh sequences, on the module's device and dtype.
+  virtual BackboneState initial_state(int64_t batch) = 0;
+  // x_t: [B, D] -> y_t: [B, D]; advances `state`. Equal to forward() on the whole prefix.
+  virtual torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) = 0;
+};
+using Backbone = std::shared_ptr<BackboneImpl>;
+
+struct BackboneInfo {
+  std::string name;
+  std::string help;  // one line: what it is, the paper
+  std::vector<BackboneOption> options;
+  std::function<Backbone(const BackboneConfig&)> make;
+};
+
+// The registry: one line per backbone.
+#define SEQRL_BACKBONES(X) \
+  X(transformer)           \
+  X(lstm)                  \
+  X(gru)                   \
+  X(mingru)                \
+  X(minlstm)               \
+  X(lru)                   \
+  X(s4)                    \
+  X(mamba)                 \
+  X(mlstm)                 \
+  X(slstm)                 \
+  X(aaren)
+
+const std::vector<BackboneInfo>& backbone_registry();
+// Throws seqrl::Error listing the valid names when `name` is unknown.
+const BackboneInfo& backbone_info(const std::string& name);
+// Fills defaults for missing options, rejects unknown ones, builds the backbone.
+Backbone make_backbone(const std::string& name, BackboneConfig config);
+
+}  // namespace seqrl
