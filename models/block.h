@@ -1,0 +1,26 @@
+// The residual stack shared by every backbone (DT / DMamba layout):
+//   for each layer:  x = x + dropout(mixer(norm1(x)));  x = x + dropout(mlp(norm2(x)))
+//   then a final LayerNorm.
+// A backbone file only defines its mixer (the sequence-mixing part) and hands a factory to
+// make_residual_stack; the stack routes forward/initial_state/step through every layer.
+#pragma once
+#include "models/backbone.h"
+
+namespace seqrl {
+
+class MixerImpl : public torch::nn::Module {
+ public:
+  // x: [B, T, D] -> [B, T, D], causal.
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // This mixer's state for `batch` fresh sequences (any number of tensors, may be empty).
+  virtual BackboneState initial_state(int64_t batch) = 0;
+  // x_t: [B, D] -> [B, D]; advances `state` (the tensors returned by initial_state).
+  virtual torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) = 0;
+};
+using Mixer = std::shared_ptr<MixerImpl>;
+using MixerFactory = std::function<Mixer(const BackboneConfig& config, int64_t layer)>;
+
+// mlp_ratio: hidden width of the per-layer MLP as a multiple of dim (4 as in GPT/DT).
+Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio = 4.0);
+
+}  // namespace seqrl
