@@ -23,4 +23,10 @@ using MixerFactory = std::function<Mixer(const BackboneConfig& config, int64_t l
 // mlp_ratio: hidden width of the per-layer MLP as a multiple of dim (4 as in GPT/DT).
 Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio = 4.0);
 
+// dtype and device of a module's parameters (float32 on CPU if it has none), for
+// initial_state tensors that must follow module.to(...).
+torch::TensorOptions module_options(const torch::nn::Module& module);
+// "[2, 3, 4]", for error messages about shapes.
+std::string shape_string(const torch::Tensor& t);
+
 }  // namespace seqrl

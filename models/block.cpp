@@ -1,0 +1,115 @@
+// The residual stack shared by every backbone (see models/block.h).
+#include "models/block.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace seqrl {
+
+torch::TensorOptions module_options(const torch::nn::Module& module) {
+  for (const auto& p : module.parameters()) return p.options();
+  return torch::TensorOptions().dtype(torch::kFloat32);
+}
+
+std::string shape_string(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+namespace {
+
+// One layer: pre-norm mixer branch and pre-norm MLP branch, each added back to the stream.
+struct LayerImpl : torch::nn::Module {
+  LayerImpl(const BackboneConfig& config, Mixer mixer_in, int64_t hidden)
+      : norm1(register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dim})))),
+        mixer(register_module("mixer", std::move(mixer_in))),
+        norm2(register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dim})))),
+        fc1(register_module("fc1", torch::nn::Linear(config.dim, hidden))),
+        fc2(register_module("fc2", torch::nn::Linear(hidden, config.dim))),
+        dropout(register_module("dropout", torch::nn::Dropout(config.dropout))) {}
+
+  torch::Tensor mlp(const torch::Tensor& x) { return dropout(fc2(torch::gelu(fc1(norm2(x))))); }
+
+  torch::nn::LayerNorm norm1;
+  Mixer mixer;
+  torch::nn::LayerNorm norm2;
+  torch::nn::Linear fc1, fc2;
+  torch::nn::Dropout dropout;
+};
+
+class ResidualStackImpl : public BackboneImpl {
+ public:
+  ResidualStackImpl(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio)
+      : dim_(config.dim) {
+    const auto hidden = static_cast<int64_t>(std::llround(mlp_ratio * static_cast<double>(config.dim)));
+    layers_ = register_module("layers", torch::nn::ModuleList());
+    for (int64_t l = 0; l < config.layers; ++l) {
+      auto layer = std::make_shared<LayerImpl>(config, make_mixer(config, l), hidden);
+      layers_->push_back(layer);
+      layer_ptrs_.push_back(layer);
+      // The stack's state is the layers' states concatenated; remember each layer's slot count.
+      state_counts_.push_back(static_cast<int64_t>(layer->mixer->initial_state(1).size()));
+    }
+    final_norm_ = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dim})));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    if (x.dim() != 3 || x.size(2) != dim_)
+      throw Error("backbone input: expected [B, T, " + std::to_string(dim_) + "], got " + shape_string(x));
+    auto h = x;
+    for (auto& layer : layer_ptrs_) {
+      h = h + layer->dropout(layer->mixer->forward(layer->norm1(h)));
+      h = h + layer->mlp(h);
+    }
+    return final_norm_(h);
+  }
+
+  BackboneState initial_state(int64_t batch) override {
+    BackboneState state;
+    for (auto& layer : layer_ptrs_) {
+      auto s = layer->mixer->initial_state(batch);
+      state.insert(state.end(), s.begin(), s.end());
+    }
+    return state;
+  }
+
+  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+    if (x_t.dim() != 2 || x_t.size(1) != dim_)
+      throw Error("backbone step input: expected [B, " + std::to_string(dim_) + "], got " + shape_string(x_t));
+    int64_t total = 0;
+    for (auto n : state_counts_) total += n;
+    if (static_cast<int64_t>(state.size()) != total)
+      throw Error("backbone state: expected " + std::to_string(total) + " tensors (from initial_state), got " +
+                  std::to_string(state.size()));
+    auto h = x_t;
+    int64_t offset = 0;
+    for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
+      auto& layer = layer_ptrs_[l];
+      const auto first = state.begin() + offset;
+      BackboneState layer_state(first, first + state_counts_[l]);
+      h = h + layer->dropout(layer->mixer->step(layer->norm1(h), layer_state));
+      h = h + layer->mlp(h);
+      std::copy(layer_state.begin(), layer_state.end(), first);
+      offset += state_counts_[l];
+    }
+    return final_norm_(h);
+  }
+
+ private:
+  int64_t dim_;
+  torch::nn::ModuleList layers_{nullptr};
+  std::vector<std::shared_ptr<LayerImpl>> layer_ptrs_;
+  std::vector<int64_t> state_counts_;
+  torch::nn::LayerNorm final_norm_{nullptr};
+};
+
+}  // namespace
+
+Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio) {
+  return std::make_shared<ResidualStackImpl>(config, make_mixer, mlp_ratio);
+}
+
+}  // namespace seqrl
