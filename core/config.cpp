@@ -273,19 +273,30 @@ bool Config::has(const std::string& key) const { return entries_.count(key) > 0;
 
 std::vector<std::string> Config::keys() const { return order_; }
 
-std::string Config::to_yaml() const {
-  YAML::Node root;
-  for (const auto& key : order_) {
-    // Walk/create the nested maps for "a.b.c".
-    std::vector<std::string> parts;
-    std::stringstream ss(key);
-    for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
-    std::vector<YAML::Node> path{root};
-    for (size_t i = 0; i + 1 < parts.size(); ++i) path.push_back(path.back()[parts[i]]);
-    path.back()[parts.back()] = entries_.at(key).current();
+namespace {
+
+// Builds the nested mapping for the keys under `prefix` (declaration order kept).
+YAML::Node nest(const std::vector<std::string>& keys, const std::string& prefix,
+                const std::function<YAML::Node(const std::string&)>& value_of) {
+  YAML::Node node(YAML::NodeType::Map);
+  std::vector<std::string> done;
+  for (const auto& key : keys) {
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    auto rest = key.substr(prefix.size());
+    auto dot = rest.find('.');
+    auto head = rest.substr(0, dot);
+    if (std::find(done.begin(), done.end(), head) != done.end()) continue;
+    done.push_back(head);
+    node[head] = dot == std::string::npos ? value_of(key) : nest(keys, prefix + head + ".", value_of);
   }
+  return node;
+}
+
+}  // namespace
+
+std::string Config::to_yaml() const {
   YAML::Emitter out;
-  out << root;
+  out << nest(order_, "", [this](const std::string& key) { return entries_.at(key).current(); });
   return std::string(out.c_str()) + "\n";
 }
 

@@ -1,0 +1,90 @@
+// Atomic writes: the target holds the old or the new content, never a torn file, and a failed
+// writer leaves neither a changed target nor a stray temp file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/run_dir.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& tag) {
+  auto d = fs::temp_directory_path() / ("seqrl_atomic_" + tag + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+size_t count_files(const fs::path& d) {
+  size_t n = 0;
+  for (auto& e : fs::directory_iterator(d)) n += e.is_regular_file();
+  return n;
+}
+
+TEST(AtomicFile, WritesAndReplacesContent) {
+  auto d = fresh_dir("replace");
+  auto p = (d / "a.txt").string();
+  seqrl::write_file_atomic(p, "first");
+  EXPECT_EQ(seqrl::read_file(p), "first");
+  seqrl::write_file_atomic(p, "second, longer");
+  EXPECT_EQ(seqrl::read_file(p), "second, longer");
+  EXPECT_EQ(count_files(d), 1u);  // no temp file left behind
+  fs::remove_all(d);
+}
+
+TEST(AtomicFile, FailingWriterKeepsOldContentAndRemovesTemp) {
+  auto d = fresh_dir("fail");
+  auto p = (d / "ckpt.bin").string();
+  seqrl::write_file_atomic(p, "good");
+  EXPECT_THROW(seqrl::write_atomic_with(p,
+                                        [](const std::string& tmp) {
+                                          std::ofstream(tmp) << "half a checkp";
+                                          throw seqrl::Error("disk full (simulated)");
+                                        }),
+               seqrl::Error);
+  EXPECT_EQ(seqrl::read_file(p), "good");
+  EXPECT_EQ(count_files(d), 1u);
+  fs::remove_all(d);
+}
+
+TEST(AtomicFile, UnwritableDirectoryIsANamedError) {
+  try {
+    seqrl::write_file_atomic("/nonexistent-dir/x.txt", "x");
+    FAIL();
+  } catch (const seqrl::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.txt"), std::string::npos);
+  }
+}
+
+TEST(RunDir, CreatesUniqueFoldersWithCheckpoints) {
+  auto d = fresh_dir("runs");
+  auto a = seqrl::create_run_dir(d.string(), "hopper");
+  auto b = seqrl::create_run_dir(d.string(), "hopper");  // same second: must not collide
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(fs::is_directory(fs::path(a) / "checkpoints"));
+  EXPECT_EQ(fs::path(a).filename().string().rfind("hopper-", 0), 0u);
+  fs::remove_all(d);
+}
+
+TEST(MetricsCsv, RewritesWholeFileAndResumeDropsRowsAtOrAfterStep) {
+  auto d = fresh_dir("metrics");
+  auto p = (d / "metrics.csv").string();
+  seqrl::MetricsCsv m(p, {"step", "loss", "score"});
+  m.append({{"step", 10}, {"loss", 0.5}});
+  m.append({{"step", 20}, {"loss", 0.25}, {"score", 42}});
+  m.flush();
+  EXPECT_EQ(seqrl::read_file(p), "step,loss,score\n10,0.5,\n20,0.25,42\n");
+
+  seqrl::MetricsCsv resumed(p, {"step", "loss", "score"});
+  resumed.load_existing(20);  // resuming from step 20's checkpoint: row 20 is redone
+  ASSERT_EQ(resumed.rows().size(), 1u);
+  EXPECT_EQ(resumed.rows()[0][0], "10");
+  fs::remove_all(d);
+}
+
+}  // namespace

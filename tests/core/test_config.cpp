@@ -1,0 +1,216 @@
+// Config: precedence (built-in < yaml < overrides), `defaults` chains, validation messages.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/config.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+using seqrl::Config;
+
+namespace {
+
+struct Settings {
+  int steps = 100;
+  double lr = 1e-4;
+  bool amp = false;
+  std::string backbone = "transformer";
+  std::vector<double> targets{3600, 1800};
+  std::vector<int> seeds{0};
+  void bind(Config& c) {
+    c.add("train.steps", &steps, 1, 1000000, "optimizer steps");
+    c.add("train.lr", &lr, 0.0, 1.0, "learning rate");
+    c.add("train.amp", &amp, "mixed precision");
+    c.add("model.backbone", &backbone, {"transformer", "mingru"}, "sequence backbone");
+    c.add("eval.targets", &targets, -1e6, 1e6, "target returns");
+    c.add("run.seeds", &seeds, 0, 1000, "seeds");
+  }
+};
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  fs::path dir;
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("seqrl_cfg_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) {
+    auto p = (dir / name).string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  // The message of the seqrl::Error that `f` throws (fails the test if none).
+  template <typename F>
+  std::string error_of(F f) {
+    try {
+      f();
+    } catch (const seqrl::Error& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected seqrl::Error";
+    return "";
+  }
+};
+
+TEST_F(ConfigTest, BuiltInDefaultsSurviveWhenNothingIsSet) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.resolve();
+  EXPECT_EQ(s.steps, 100);
+  EXPECT_EQ(s.backbone, "transformer");
+}
+
+TEST_F(ConfigTest, YamlOverridesDefaultsAndCommandLineOverridesYaml) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.load_yaml(write("x.yaml", "train:\n  steps: 2000\n  lr: 0.001\nmodel:\n  backbone: mingru\n"));
+  c.apply_overrides({"train.steps=50", "eval.targets=[1,2,3]"});
+  c.resolve();
+  EXPECT_EQ(s.steps, 50);           // override beats yaml
+  EXPECT_DOUBLE_EQ(s.lr, 0.001);    // yaml beats default
+  EXPECT_EQ(s.backbone, "mingru");
+  EXPECT_EQ(s.targets, (std::vector<double>{1, 2, 3}));
+  EXPECT_FALSE(s.amp);              // untouched default
+}
+
+TEST_F(ConfigTest, DefaultsChainIsMergedFirstAndFileWins) {
+  write("base.yaml", "train:\n  steps: 7\n  lr: 0.5\n");
+  write("mid.yaml", "defaults: base.yaml\ntrain:\n  lr: 0.25\n");
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.load_yaml(write("top.yaml", "defaults: [mid.yaml]\ntrain:\n  amp: true\n"));
+  c.resolve();
+  EXPECT_EQ(s.steps, 7);
+  EXPECT_DOUBLE_EQ(s.lr, 0.25);
+  EXPECT_TRUE(s.amp);
+}
+
+TEST_F(ConfigTest, DefaultsCycleIsAnError) {
+  write("a.yaml", "defaults: b.yaml\n");
+  auto b = write("b.yaml", "defaults: a.yaml\n");
+  Settings s;
+  Config c;
+  s.bind(c);
+  EXPECT_NE(error_of([&] { c.load_yaml(b); }).find("includes itself"), std::string::npos);
+}
+
+TEST_F(ConfigTest, UnknownKeyNamesKeyFileAndClosestValidKey) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  auto path = write("typo.yaml", "train:\n  step: 5\n");
+  c.load_yaml(path);
+  auto msg = error_of([&] { c.resolve(); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unknown key 'train.step'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("did you mean 'train.steps'"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, UnknownOverrideKeyIsNamedWithItsSource) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.apply_overrides({"model.backbon=mingru"});
+  auto msg = error_of([&] { c.resolve(); });
+  EXPECT_NE(msg.find("command line"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'model.backbone'"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, WrongTypeAndRangeNameKeyValueAndExpectation) {
+  struct Case {
+    std::string override_text, key_value, expected;
+  } cases[] = {
+      {"train.steps=abc", "train.steps = abc", "an integer in [1, 1e+06]"},
+      {"train.steps=0", "train.steps = 0", "an integer in [1, 1e+06]"},
+      {"train.steps=2.5", "train.steps = 2.5", "an integer"},
+      {"train.lr=2", "train.lr = 2", "a number in [0, 1]"},
+      {"train.lr=.nan", "train.lr = .nan", "a number"},
+      {"train.amp=maybe", "train.amp = maybe", "true or false"},
+      {"model.backbone=rnn", "model.backbone = rnn", "one of transformer mingru"},
+      {"eval.targets=[1,x]", "eval.targets = [1, x]", "a list of numbers"},
+  };
+  for (const auto& k : cases) {
+    Settings s;
+    Config c;
+    s.bind(c);
+    c.apply_overrides({k.override_text});
+    auto msg = error_of([&] { c.resolve(); });
+    EXPECT_NE(msg.find(k.key_value), std::string::npos) << k.override_text << " -> " << msg;
+    EXPECT_NE(msg.find(k.expected), std::string::npos) << k.override_text << " -> " << msg;
+  }
+}
+
+TEST_F(ConfigTest, ExactIntegersWrittenAsFloatsAreAccepted) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.apply_overrides({"train.steps=1e5"});
+  c.resolve();
+  EXPECT_EQ(s.steps, 100000);
+}
+
+TEST_F(ConfigTest, MalformedOverrideIsAUsageError) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  try {
+    c.apply_overrides({"train.steps"});
+    FAIL() << "expected UsageError";
+  } catch (const seqrl::UsageError& e) {
+    EXPECT_EQ(e.exit_code(), 2);
+    EXPECT_NE(std::string(e.what()).find("key=value"), std::string::npos);
+  }
+}
+
+TEST_F(ConfigTest, BrokenYamlNamesFileAndLine) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  auto path = write("bad.yaml", "train:\n  steps: [1, 2\n");
+  auto msg = error_of([&] { c.load_yaml(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not valid YAML"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, MissingFileIsNamed) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  auto msg = error_of([&] { c.load_yaml((dir / "nope.yaml").string()); });
+  EXPECT_NE(msg.find("nope.yaml: config file not found"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, ResolvedYamlRoundTripsThroughANewConfig) {
+  Settings a;
+  Config ca;
+  a.bind(ca);
+  ca.apply_overrides({"train.steps=42", "model.backbone=mingru", "eval.targets=[5]", "run.seeds=[3,4]"});
+  ca.resolve();
+  auto saved = write("resolved.yaml", ca.to_yaml());
+
+  Settings b;
+  Config cb;
+  b.bind(cb);
+  cb.load_yaml(saved);
+  cb.resolve();
+  EXPECT_EQ(b.steps, 42);
+  EXPECT_EQ(b.backbone, "mingru");
+  EXPECT_EQ(b.targets, std::vector<double>{5});
+  EXPECT_EQ(b.seeds, (std::vector<int>{3, 4}));
+  EXPECT_DOUBLE_EQ(b.lr, a.lr);
+}
+
+TEST(EditDistance, ClosestMatchIgnoresFarCandidates) {
+  EXPECT_EQ(seqrl::edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(seqrl::closest_match("train.stpes", {"train.steps", "eval.seed"}), "train.steps");
+  EXPECT_EQ(seqrl::closest_match("zzzzzzzzzzzz", {"train.steps"}), "");
+}
+
+}  // namespace
