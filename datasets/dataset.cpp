@@ -1,0 +1,157 @@
+#include "datasets/dataset.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include "core/error.h"
+#include "datasets/checked_read.h"
+#include "datasets/hdf5_io.h"
+#include "datasets/readers.h"
+
+namespace seqrl {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string env_list() {
+  std::string s;
+  for (const auto& e : d4rl_envs()) s += (s.empty() ? "" : ", ") + std::string(e.name);
+  return s;
+}
+
+// A Minari dataset folder holds data/main_data.hdf5.
+std::string resolve_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return path;
+  for (const char* rel : {"data/main_data.hdf5", "main_data.hdf5"})
+    if (fs::exists(fs::path(path) / rel, ec)) return (fs::path(path) / rel).string();
+  throw Error(path + ": is a directory without data/main_data.hdf5 (expected a D4RL .hdf5 file or a Minari dataset)");
+}
+
+// Explicit argument, else file name, else metadata strings, else (Minari) the folder names.
+const D4rlEnvInfo& choose_env(const Dataset& ds, const std::string& env_arg, const std::vector<std::string>& hints) {
+  if (!env_arg.empty()) {
+    if (auto* e = find_d4rl_env(env_arg)) return *e;
+    throw Error("--env " + env_arg + ": unknown environment, expected one of " + env_list());
+  }
+  if (auto* e = find_d4rl_env(std::filesystem::path(ds.path).filename().string())) return *e;
+  for (const auto& h : hints)
+    if (auto* e = find_d4rl_env(h)) return *e;
+  if (ds.layout == "minari")
+    if (auto* e = find_d4rl_env(std::filesystem::path(ds.path).parent_path().string())) return *e;
+  throw Error(ds.path + ": cannot tell the environment from the file name or metadata; pass --env (" + env_list() +
+              ")");
+}
+
+}  // namespace
+
+const std::vector<D4rlEnvInfo>& d4rl_envs() {
+  // Dims: ../shared/facts/d4rl_format.md; reference returns: d4rl/infos.py (same sheet).
+  static const std::vector<D4rlEnvInfo> envs = {
+      {"halfcheetah", 17, 6, -280.178953, 12135.0},
+      {"hopper", 11, 3, -20.272305, 3234.3},
+      {"walker2d", 17, 6, 1.629008, 4592.3},
+  };
+  return envs;
+}
+
+const D4rlEnvInfo* find_d4rl_env(const std::string& text) {
+  auto t = lower(text);
+  t.erase(std::remove(t.begin(), t.end(), '_'), t.end());  // "half_cheetah"
+  for (const auto& e : d4rl_envs())
+    if (t.find(e.name) != std::string::npos) return &e;
+  return nullptr;
+}
+
+double d4rl_normalized_score(const std::string& env, double ret) {
+  const auto* e = find_d4rl_env(env);
+  if (!e) throw Error("env '" + env + "': no D4RL reference scores, expected one of " + env_list());
+  return 100.0 * (ret - e->ref_random) / (e->ref_expert - e->ref_random);
+}
+
+Dataset load_dataset(const std::string& path_arg, const std::string& env_arg) {
+  const std::string path = resolve_file(path_arg);
+  auto file = h5::open_file(path);
+  std::vector<std::string> hints;
+  Dataset ds;
+  if (h5::exists(file.get(), "observations")) {
+    ds = read_d4rl(file.get(), path, hints);
+  } else {
+    bool minari = false;
+    for (const auto& name : h5::list_group(file.get(), "."))
+      minari = minari || name.rfind("episode_", 0) == 0;
+    if (!minari && !H5Aexists(file.get(), "total_episodes"))
+      throw Error(path + ": missing required dataset 'observations' (and no Minari episode_N groups)");
+    ds = read_minari(file.get(), path, hints);
+  }
+  if (ds.size() == 0) throw Error(path + ": observations: empty dataset (0 rows)");
+  check_finite(ds.observations, "observations", path);
+  check_finite(ds.actions, "actions", path);
+  check_finite(ds.rewards, "rewards", path);
+  ds.obs_dim = ds.observations.size(1);
+  ds.act_dim = ds.actions.size(1);
+
+  const auto& env = choose_env(ds, env_arg, hints);
+  ds.env = env.name;
+  if (ds.obs_dim != env.obs_dim || ds.act_dim != env.act_dim)
+    throw Error(path + ": dims do not match env " + ds.env + ": observations have " + std::to_string(ds.obs_dim) +
+                " columns and actions " + std::to_string(ds.act_dim) + ", " + ds.env + " expects " +
+                std::to_string(env.obs_dim) + " and " + std::to_string(env.act_dim) + " (wrong --env?)");
+
+  auto rewards = ds.rewards.to(torch::kDouble);
+  const double* r = rewards.data_ptr<double>();
+  for (auto& ep : ds.episodes) ep.ret = std::accumulate(r + ep.start, r + ep.start + ep.length, 0.0);
+  if (ds.layout == "minari")
+    spdlog::warn("{}: Minari data (Gymnasium v5 envs): returns are not comparable with D4RL reference scores",
+                 path);
+  return ds;
+}
+
+DatasetStats dataset_stats(const Dataset& ds) {
+  DatasetStats st;
+  st.transitions = ds.size();
+  st.obs_dim = ds.obs_dim;
+  st.act_dim = ds.act_dim;
+  st.episodes = int64_t(ds.episodes.size());
+  std::vector<double> rets;
+  for (const auto& ep : ds.episodes) {
+    if (ep.terminal) ++st.terminal_episodes;
+    else if (ep.timeout) ++st.timeout_episodes;
+    else ++st.unfinished_episodes;
+    if (ep.terminal || ep.timeout) rets.push_back(ep.ret);
+  }
+  if (!ds.episodes.empty() && !ds.episodes.back().terminal && !ds.episodes.back().timeout)
+    st.tail_length = ds.episodes.back().length;
+  if (rets.empty())
+    for (const auto& ep : ds.episodes) rets.push_back(ep.ret);
+  if (!rets.empty()) {
+    double sum = std::accumulate(rets.begin(), rets.end(), 0.0);
+    st.return_mean = sum / double(rets.size());
+    double var = 0;
+    for (double x : rets) var += (x - st.return_mean) * (x - st.return_mean);
+    st.return_std = std::sqrt(var / double(rets.size()));
+    st.return_min = *std::min_element(rets.begin(), rets.end());
+    st.return_max = *std::max_element(rets.begin(), rets.end());
+  }
+  for (const auto& ep : ds.episodes) {
+    st.length_min = st.length_min == 0 ? ep.length : std::min(st.length_min, ep.length);
+    st.length_max = std::max(st.length_max, ep.length);
+  }
+  st.has_normalized = ds.layout == "d4rl" && find_d4rl_env(ds.env) != nullptr;
+  if (st.has_normalized) {
+    st.normalized_mean = d4rl_normalized_score(ds.env, st.return_mean);
+    st.normalized_std = d4rl_normalized_score(ds.env, st.return_mean + st.return_std) - st.normalized_mean;
+  }
+  return st;
+}
+
+}  // namespace seqrl

@@ -1,0 +1,272 @@
+#include "datasets/hdf5_io.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace seqrl::h5 {
+namespace {
+
+void close_id(hid_t id) {
+  switch (H5Iget_type(id)) {
+    case H5I_FILE: H5Fclose(id); break;
+    case H5I_GROUP: H5Gclose(id); break;
+    case H5I_DATASET: H5Dclose(id); break;
+    case H5I_DATASPACE: H5Sclose(id); break;
+    case H5I_DATATYPE: H5Tclose(id); break;
+    case H5I_ATTR: H5Aclose(id); break;
+    case H5I_GENPROP_LST: H5Pclose(id); break;
+    default: H5Idec_ref(id); break;
+  }
+}
+
+hid_t native_type(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat: return H5T_NATIVE_FLOAT;
+    case torch::kDouble: return H5T_NATIVE_DOUBLE;
+    case torch::kInt8: return H5T_NATIVE_INT8;
+    case torch::kUInt8: return H5T_NATIVE_UINT8;
+    case torch::kInt32: return H5T_NATIVE_INT32;
+    case torch::kInt64: return H5T_NATIVE_INT64;
+    default: throw Error(std::string("internal: no HDF5 type for torch dtype ") + c10::toString(dtype));
+  }
+}
+
+// h5py's representation of numpy bool.
+Handle bool_enum_type() {
+  Handle t(H5Tenum_create(H5T_NATIVE_INT8));
+  int8_t v = 0;
+  H5Tenum_insert(t.get(), "FALSE", &v);
+  v = 1;
+  H5Tenum_insert(t.get(), "TRUE", &v);
+  return t;
+}
+
+Handle vlen_string_type() {
+  Handle t(H5Tcopy(H5T_C_S1));
+  H5Tset_size(t.get(), H5T_VARIABLE);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+
+void check(herr_t status, const std::string& where, const std::string& what) {
+  if (status < 0) throw Error(where + ": " + what);
+}
+
+// Reads a string from a dataset or attribute of string type; false if it is not one.
+bool read_string(hid_t obj, bool is_attr, std::string& out) {
+  Handle type(is_attr ? H5Aget_type(obj) : H5Dget_type(obj));
+  Handle space(is_attr ? H5Aget_space(obj) : H5Dget_space(obj));
+  if (!type.valid() || !space.valid() || H5Tget_class(type.get()) != H5T_STRING) return false;
+  if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) return false;
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Handle mem = vlen_string_type();
+    char* p = nullptr;
+    herr_t st = is_attr ? H5Aread(obj, mem.get(), &p) : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p);
+    if (st < 0 || !p) return false;
+    out = p;
+    H5free_memory(p);
+    return true;
+  }
+  size_t n = H5Tget_size(type.get());
+  Handle mem(H5Tcopy(H5T_C_S1));
+  H5Tset_size(mem.get(), n + 1);
+  std::string buf(n + 1, '\0');
+  herr_t st = is_attr ? H5Aread(obj, mem.get(), buf.data())
+                      : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+  if (st < 0) return false;
+  out = buf.c_str();
+  return true;
+}
+
+herr_t collect_attr(hid_t obj, const char* name, const H5A_info_t*, void* data) {
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT));
+  std::string s;
+  if (attr.valid() && read_string(attr.get(), true, s)) static_cast<std::vector<std::string>*>(data)->push_back(s);
+  return 0;
+}
+
+herr_t collect_link(hid_t group, const char* name, const H5L_info_t*, void* data) {
+  Handle obj(H5Oopen(group, name, H5P_DEFAULT));
+  if (!obj.valid()) return 0;
+  auto* out = static_cast<std::vector<std::string>*>(data);
+  H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, collect_attr, data);
+  std::string s;
+  if (H5Iget_type(obj.get()) == H5I_DATASET && read_string(obj.get(), false, s)) out->push_back(s);
+  return 0;
+}
+
+herr_t list_link(hid_t, const char* name, const H5L_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+H5I_type_t object_type(hid_t loc, const std::string& name) {
+  if (!exists(loc, name)) return H5I_BADID;
+  Handle obj(H5Oopen(loc, name.c_str(), H5P_DEFAULT));
+  return obj.valid() ? H5Iget_type(obj.get()) : H5I_BADID;
+}
+
+}  // namespace
+
+Handle& Handle::operator=(Handle&& o) noexcept {
+  if (this != &o) {
+    reset();
+    id_ = o.id_;
+    o.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+void Handle::reset() {
+  if (id_ >= 0) close_id(id_);
+  id_ = H5I_INVALID_HID;
+}
+
+void silence_errors() {
+  static const bool once = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)once;
+}
+
+Handle open_file(const std::string& path) {
+  silence_errors();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, expected an HDF5 file");
+  htri_t is = H5Fis_hdf5(path.c_str());
+  if (is == 0) throw Error(path + ": not an HDF5 file (no HDF5 signature)");
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (is < 0 || !f.valid())
+    throw Error(path + ": cannot open as HDF5 (file truncated or corrupt; re-download it)");
+  return f;
+}
+
+Handle create_file(const std::string& path) {
+  silence_errors();
+  Handle f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  if (!f.valid()) throw Error(path + ": cannot create HDF5 file");
+  return f;
+}
+
+bool exists(hid_t loc, const std::string& name) {
+  // H5Lexists fails (rather than returning false) if an intermediate group is missing.
+  size_t pos = 0;
+  while (true) {
+    size_t slash = name.find('/', pos);
+    std::string prefix = name.substr(0, slash);
+    if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) return true;
+    pos = slash + 1;
+  }
+}
+
+bool is_group(hid_t loc, const std::string& name) { return object_type(loc, name) == H5I_GROUP; }
+bool is_dataset(hid_t loc, const std::string& name) { return object_type(loc, name) == H5I_DATASET; }
+
+std::vector<std::string> list_group(hid_t loc, const std::string& name) {
+  std::vector<std::string> names;
+  Handle g(H5Gopen2(loc, name.c_str(), H5P_DEFAULT));
+  if (!g.valid()) return names;
+  hsize_t idx = 0;
+  H5Literate(g.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, list_link, &names);
+  return names;
+}
+
+Handle open_dataset(hid_t loc, const std::string& name, const std::string& where) {
+  if (!is_dataset(loc, name)) throw Error(where + ": missing required dataset '" + name + "'");
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT));
+  if (!d.valid()) throw Error(where + ": cannot open dataset '" + name + "' (file corrupt?)");
+  return d;
+}
+
+std::vector<int64_t> dataset_shape(hid_t dset, const std::string& where) {
+  Handle space(H5Dget_space(dset));
+  int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  if (rank < 0) throw Error(where + ": cannot read dataset shape (file corrupt?)");
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return std::vector<int64_t>(dims.begin(), dims.end());
+}
+
+torch::Tensor read_tensor(hid_t dset, torch::ScalarType dtype, const std::string& where) {
+  auto shape = dataset_shape(dset, where);
+  Handle ftype(H5Dget_type(dset));
+  H5T_class_t cls = H5Tget_class(ftype.get());
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_ENUM)
+    throw Error(where + ": stored type is not numeric (expected float, integer or bool)");
+  auto read_as = dtype;
+  if (dtype == torch::kFloat && cls == H5T_FLOAT && H5Tget_size(ftype.get()) > 4) read_as = torch::kDouble;
+  auto t = torch::empty(shape, torch::TensorOptions().dtype(read_as));
+  if (t.numel() > 0)
+    check(H5Dread(dset, native_type(read_as), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), where,
+          "read failed (file truncated or corrupt, or stored type not convertible)");
+  return read_as == dtype ? t : t.to(dtype);
+}
+
+void write_tensor(hid_t loc, const std::string& name, const torch::Tensor& tensor, int gzip_level,
+                  const std::string& where) {
+  auto t = tensor.contiguous().cpu();
+  bool is_bool = t.scalar_type() == torch::kBool;
+  if (is_bool) t = t.to(torch::kInt8);
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(int(dims.size()), dims.data(), nullptr));
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  if (gzip_level > 0 && !dims.empty() && t.numel() > 0) {
+    // ~256 KiB chunks of whole rows: large enough for fast sequential reads.
+    int64_t row_bytes = t.numel() / t.size(0) * t.element_size();
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = hsize_t(std::clamp<int64_t>((256 << 10) / std::max<int64_t>(row_bytes, 1), 1, t.size(0)));
+    H5Pset_chunk(dcpl.get(), int(chunk.size()), chunk.data());
+    H5Pset_deflate(dcpl.get(), unsigned(gzip_level));
+  }
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle bool_type = is_bool ? bool_enum_type() : Handle();
+  hid_t ftype = is_bool ? bool_type.get() : native_type(t.scalar_type());
+  Handle d(H5Dcreate2(loc, name.c_str(), ftype, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT));
+  if (!d.valid()) throw Error(where + ": cannot create dataset '" + name + "'");
+  if (t.numel() > 0)
+    check(H5Dwrite(d.get(), ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), where,
+          "cannot write dataset '" + name + "'");
+}
+
+void write_string(hid_t loc, const std::string& name, const std::string& value, const std::string& where) {
+  Handle type = vlen_string_type();
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle d(H5Dcreate2(loc, name.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT));
+  const char* p = value.c_str();
+  if (!d.valid() || H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0)
+    throw Error(where + ": cannot write string dataset '" + name + "'");
+}
+
+void write_string_attr(hid_t obj, const std::string& name, const std::string& value, const std::string& where) {
+  Handle type = vlen_string_type();
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT));
+  const char* p = value.c_str();
+  if (!a.valid() || H5Awrite(a.get(), type.get(), &p) < 0)
+    throw Error(where + ": cannot write attribute '" + name + "'");
+}
+
+void write_int_attr(hid_t obj, const std::string& name, int64_t value, const std::string& where) {
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!a.valid() || H5Awrite(a.get(), H5T_NATIVE_INT64, &value) < 0)
+    throw Error(where + ": cannot write attribute '" + name + "'");
+}
+
+std::vector<std::string> collect_strings(hid_t loc, bool recursive) {
+  std::vector<std::string> out;
+  H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, collect_attr, &out);
+  if (recursive) H5Lvisit(loc, H5_INDEX_NAME, H5_ITER_INC, collect_link, &out);
+  return out;
+}
+
+}  // namespace seqrl::h5

@@ -1,0 +1,72 @@
+// Minari layout (main_data.hdf5): one group per episode, episode_<i>/{observations (T+1, obs),
+// actions (T, act), rewards, terminations, truncations ((T,) or (T, 1))}; file attributes
+// such as env_spec and dataset_id name the environment.
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/error.h"
+#include "datasets/checked_read.h"
+#include "datasets/hdf5_io.h"
+#include "datasets/readers.h"
+
+namespace seqrl {
+namespace {
+
+// "episode_12" -> 12; -1 for any other name.
+int64_t episode_index(const std::string& name) {
+  const std::string prefix = "episode_";
+  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) return -1;
+  auto digits = name.substr(prefix.size());
+  if (!std::all_of(digits.begin(), digits.end(), ::isdigit)) return -1;
+  return std::strtoll(digits.c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+Dataset read_minari(hid_t file, const std::string& path, std::vector<std::string>& env_hints) {
+  std::vector<std::pair<int64_t, std::string>> groups;
+  for (const auto& name : h5::list_group(file, "."))
+    if (episode_index(name) >= 0 && h5::is_group(file, name)) groups.push_back({episode_index(name), name});
+  std::sort(groups.begin(), groups.end());
+  if (groups.empty()) throw Error(path + ": empty dataset (no episode_N groups)");
+
+  Dataset ds;
+  ds.path = path;
+  ds.layout = "minari";
+  std::vector<torch::Tensor> obs, act, rew;
+  int64_t row = 0;
+  for (const auto& [index, name] : groups) {
+    if (h5::is_group(file, name + "/observations"))
+      throw Error(path + ": " + name + "/observations: is a group (dict observation space); only flat Box "
+                  "observations are supported");
+    auto o = read_table(file, name + "/observations", path);
+    auto a = read_table(file, name + "/actions", path);
+    auto r = read_column(file, name + "/rewards", path);
+    auto term = read_flags(file, name + "/terminations", path);
+    auto trunc = read_flags(file, name + "/truncations", path);
+    const int64_t steps = a.size(0);
+    if (steps == 0) throw Error(path + ": " + name + ": empty episode (0 steps)");
+    if (o.size(0) != steps + 1)
+      throw Error(path + ": length mismatch: " + name + "/observations has " + std::to_string(o.size(0)) +
+                  " rows but " + name + "/actions has " + std::to_string(steps) + " (expected actions + 1)");
+    check_rows(r, steps, name + "/rewards", name + "/actions", path);
+    check_rows(term, steps, name + "/terminations", name + "/actions", path);
+    check_rows(trunc, steps, name + "/truncations", name + "/actions", path);
+    if (!obs.empty() && (o.size(1) != obs[0].size(1) || a.size(1) != act[0].size(1)))
+      throw Error(path + ": " + name + ": observation/action width differs from " + groups[0].second);
+    obs.push_back(o.narrow(0, 0, steps));  // the final observation has no action
+    act.push_back(a);
+    rew.push_back(r);
+    bool terminal = term[steps - 1].item<bool>(), timeout = trunc[steps - 1].item<bool>();
+    ds.episodes.push_back({row, steps, terminal, timeout, 0.0});
+    row += steps;
+  }
+  ds.observations = torch::cat(obs).contiguous();
+  ds.actions = torch::cat(act).contiguous();
+  ds.rewards = torch::cat(rew).contiguous();
+  auto root = h5::collect_strings(file, false);
+  env_hints.insert(env_hints.end(), root.begin(), root.end());
+  return ds;
+}
+
+}  // namespace seqrl
