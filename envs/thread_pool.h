@@ -1,0 +1,39 @@
+// A small persistent pool for data-parallel loops: `run(fn)` calls fn(0..size()-1) at once,
+// part 0 on the caller and the rest on workers that sleep on a condition variable between
+// calls, so stepping N envs costs one wake-up per thread, not a thread creation.
+#pragma once
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace seqrl {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);  // >= 1; threads - 1 workers are started
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  // Blocks until every part has returned; rethrows the first exception a part threw.
+  void run(const std::function<void(int part)>& fn);
+
+ private:
+  void work(int part);
+  void call(int part);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  const std::function<void(int)>* job_ = nullptr;
+  unsigned long generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace seqrl
