@@ -237,6 +237,17 @@ void Config::load_yaml(const std::string& path) {
   load_yaml_recursive(path, chain);
 }
 
+void Config::load_yaml_text(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(source + ": not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
+  }
+  if (root.IsNull()) return;
+  flatten(root, "", source);
+}
+
 void Config::apply_overrides(const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) {
     auto eq = o.find('=');

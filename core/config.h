@@ -36,6 +36,8 @@ class Config {
   // Reads a YAML file; its optional top-level `defaults:` (a path or list of paths, relative
   // to the file) is merged first, in order, so the file's own values win.
   void load_yaml(const std::string& path);
+  // The same for YAML text (e.g. a config stored inside a checkpoint); `source` names it in errors.
+  void load_yaml_text(const std::string& text, const std::string& source);
   // Each override is "dotted.key=value"; value is parsed as a YAML scalar or flow list.
   void apply_overrides(const std::vector<std::string>& overrides);
   // Validates every pending value and stores it in its field. Call once after loading.

@@ -1,0 +1,364 @@
+#include "agents/dt.h"
+
+#include <csignal>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "agents/checkpoint.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/run_dir.h"
+#include "datasets/dataset.h"
+#include "envs/env.h"
+#include "datasets/sampler.h"
+#include "models/backbone.h"
+
+namespace seqrl {
+namespace fs = std::filesystem;
+
+void DtConfig::bind(Config& c) {
+  c.add("run.name", &name, {}, "run folder prefix");
+  c.add("run.seed", &seed, 0, 1 << 30, "training seed (sampler, initialization, dropout)");
+  c.add("run.device", &device, {"auto", "cpu", "cuda"}, "where to train");
+  c.add("run.threads", &threads, 0, 1024, "LibTorch intra-op threads (0: default)");
+  c.add("run.out_dir", &out_dir, {}, "folder that receives run folders");
+  c.add("data.path", &dataset, {}, "D4RL .hdf5 file or Minari dataset");
+  c.add("data.env", &env, {}, "hopper | halfcheetah | walker2d (empty: from the file)");
+  std::vector<std::string> names;
+  for (const auto& info : backbone_registry()) names.push_back(info.name);
+  c.add("model.backbone", &backbone, names, "sequence backbone");
+  c.add("model.context", &context, 1, 4096, "K: steps per training window");
+  c.add("model.embed_dim", &embed_dim, 1, 65536, "model width");
+  c.add("model.layers", &layers, 1, 256, "residual blocks");
+  c.add("model.heads", &heads, 1, 256, "attention heads");
+  c.add("model.dropout", &dropout, 0.0, 0.99, "dropout");
+  c.add("model.max_ep_len", &max_ep_len, 1, 1000000, "timestep embedding size");
+  for (const auto& info : backbone_registry())
+    for (const auto& opt : info.options) {
+      double& slot = backbone_options[info.name][opt.name];
+      slot = opt.value;
+      c.add("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
+    }
+  c.add("train.steps", &steps, 1, int64_t(1) << 40, "optimizer steps");
+  c.add("train.batch_size", &batch_size, 1, 1 << 20, "windows per batch");
+  c.add("train.lr", &lr, 0.0, 10.0, "AdamW learning rate");
+  c.add("train.weight_decay", &weight_decay, 0.0, 10.0, "AdamW weight decay");
+  c.add("train.warmup_steps", &warmup_steps, 0, int64_t(1) << 40, "linear warmup steps");
+  c.add("train.grad_clip", &grad_clip, 0.0, 1e6, "gradient-norm clip (0: off)");
+  c.add("train.reward_scale", &reward_scale, 1e-6, 1e9, "returns-to-go are divided by this");
+  c.add("train.log_every", &log_every, 1, int64_t(1) << 40, "steps between metrics rows");
+  c.add("train.ckpt_every", &ckpt_every, 1, int64_t(1) << 40, "steps between checkpoints");
+  c.add("train.eval_every", &eval_every, 0, int64_t(1) << 40, "steps between evaluations (0: end only)");
+  c.add("eval.targets", &targets, -1e9, 1e9, "target returns (empty: the DT paper's for the env)");
+  c.add("eval.episodes", &episodes, 1, 100000, "episodes per target and mode, final evaluation");
+  c.add("eval.during_training_episodes", &eval_during_episodes, 1, 100000, "episodes per evaluation while training");
+  c.add("eval.modes", &eval_modes, {"window", "recurrent", "both"}, "acting modes to evaluate");
+  c.add("eval.seed", &eval_seed, 0, 1 << 30, "first episode seed (kept apart from run.seed)");
+}
+
+std::vector<std::string> eval_mode_list(const std::string& modes) {
+  if (modes == "both") return {"window", "recurrent"};
+  return {modes};
+}
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+void on_sigint(int) { g_interrupted = true; }
+
+torch::Device pick_device(const std::string& device) {
+  if (device == "cuda" && !torch::cuda::is_available()) throw Error("run.device = cuda: no CUDA device available");
+  if (device == "cuda" || (device == "auto" && torch::cuda::is_available())) return torch::kCUDA;
+  return torch::kCPU;
+}
+
+DecisionModel make_model(const DtConfig& c, int64_t obs_dim, int64_t act_dim) {
+  DecisionModelConfig m;
+  m.state_dim = obs_dim;
+  m.act_dim = act_dim;
+  m.context = c.context;
+  m.max_ep_len = c.max_ep_len;
+  m.backbone = c.backbone;
+  m.backbone_config.dim = c.embed_dim;
+  m.backbone_config.layers = c.layers;
+  m.backbone_config.heads = c.heads;
+  m.backbone_config.dropout = c.dropout;
+  m.backbone_config.options = c.backbone_options.count(c.backbone) ? c.backbone_options.at(c.backbone)
+                                                                   : std::map<std::string, double>{};
+  return DecisionModel(m);
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  std::ostringstream ss;
+  ss.precision(10);
+  ss << v;
+  return ss.str();
+}
+
+std::string json_list(const std::vector<double>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + json_number(v[i]);
+  return s + "]";
+}
+
+std::string json_result(const EvalResult& r, const std::string& indent) {
+  std::ostringstream ss;
+  ss << indent << "{\"target\": " << json_number(r.target) << ", \"mode\": \"" << r.mode << "\", "
+     << "\"episodes\": " << r.returns.size() << ",\n"
+     << indent << " \"return_mean\": " << json_number(r.return_mean) << ", \"return_std\": " << json_number(r.return_std)
+     << ", \"normalized_mean\": " << json_number(r.normalized_mean)
+     << ", \"normalized_std\": " << json_number(r.normalized_std) << ",\n"
+     << indent << " \"returns\": " << json_list(r.returns) << ",\n"
+     << indent << " \"normalized\": " << json_list(r.normalized) << ",\n"
+     << indent << " \"lengths\": " << json_list(r.lengths) << "}";
+  return ss.str();
+}
+
+struct BestScore {
+  double normalized_mean = -1e300, normalized_std = 0, return_mean = 0;
+  int64_t step = -1;
+};
+
+std::string eval_json(const DtConfig& c, const std::string& env, int64_t step, const std::vector<EvalResult>& final,
+                      const std::map<std::string, BestScore>& best) {
+  std::ostringstream ss;
+  ss << "{\n  \"env\": \"" << env << "\",\n  \"dataset\": \"" << c.dataset << "\",\n  \"backbone\": \""
+     << c.backbone << "\",\n  \"seed\": " << c.seed << ",\n  \"eval_seed\": " << c.eval_seed
+     << ",\n  \"steps\": " << step << ",\n  \"final\": [\n";
+  for (size_t i = 0; i < final.size(); ++i) ss << json_result(final[i], "    ") << (i + 1 < final.size() ? ",\n" : "\n");
+  ss << "  ],\n  \"best_during_training\": [\n";
+  size_t i = 0;
+  for (const auto& [key, b] : best) {
+    auto sep = key.find('/');
+    ss << "    {\"target\": " << key.substr(0, sep) << ", \"mode\": \"" << key.substr(sep + 1)
+       << "\", \"step\": " << b.step << ", \"normalized_mean\": " << json_number(b.normalized_mean)
+       << ", \"normalized_std\": " << json_number(b.normalized_std)
+       << ", \"return_mean\": " << json_number(b.return_mean) << "}" << (++i < best.size() ? ",\n" : "\n");
+  }
+  ss << "  ]\n}\n";
+  return ss.str();
+}
+
+std::string best_key(double target, const std::string& mode) { return json_number(target) + "/" + mode; }
+
+}  // namespace
+
+std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vector<double>& targets,
+                                         const std::vector<std::string>& modes, int episodes, int seed) {
+  std::vector<EvalResult> results;
+  for (double target : targets)
+    for (const auto& mode : modes) {
+      EvalSettings s;
+      s.env = policy.env;
+      s.target = target;
+      s.mode = mode;
+      s.episodes = episodes;
+      s.seed = static_cast<uint64_t>(seed);
+      results.push_back(evaluate_policy(policy.model, policy.scaling, s));
+      const auto& r = results.back();
+      spdlog::info("eval {} target {} {}: return {:.1f} ± {:.1f}, normalized {:.1f} ± {:.1f} ({} episodes)", r.env,
+                   target, mode, r.return_mean, r.return_std, r.normalized_mean, r.normalized_std, episodes);
+    }
+  return results;
+}
+
+torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target, const torch::Tensor& mask) {
+  auto per_step = (predicted - target).pow(2).mean(-1);
+  return (per_step * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
+int train_decision_model(const DtConfig& c, const std::string& run_dir, bool resume) {
+  const auto device = pick_device(c.device);
+  if (c.threads > 0) torch::set_num_threads(c.threads);
+  torch::manual_seed(static_cast<uint64_t>(c.seed));
+
+  // Data: the whole dataset in memory, windows drawn by the DT sampler.
+  Dataset data = load_dataset(c.dataset, c.env);
+  SamplerConfig sampler_cfg;
+  sampler_cfg.context = c.context;
+  sampler_cfg.reward_scale = c.reward_scale;
+  sampler_cfg.max_ep_len = c.max_ep_len;
+  SequenceSampler sampler(data, sampler_cfg, static_cast<uint64_t>(c.seed));
+  auto targets = c.targets.empty() ? default_targets(data.env) : c.targets;
+  const auto modes = eval_mode_list(c.eval_modes);
+
+  // Model and optimizer.
+  TrainedPolicy policy;
+  policy.config = c;
+  policy.env = data.env;
+  policy.model = make_model(c, data.obs_dim, data.act_dim);
+  policy.model->to(device);
+  policy.scaling = {sampler.state_mean(), sampler.state_std(), c.reward_scale};
+  auto& model = policy.model;
+  torch::optim::AdamW optimizer(model->parameters(),
+                                torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+  int64_t params = 0;
+  for (const auto& p : model->parameters()) params += p.numel();
+
+  const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
+  MetricsCsv metrics((fs::path(run_dir) / "metrics.csv").string(),
+                     {"step", "wall_s", "loss", "lr", "samples_per_s", "eval_target", "eval_return", "eval_normalized"});
+  std::map<std::string, BestScore> best;
+  int64_t step = 0;
+  double wall_offset = 0;
+
+  auto save = [&](int64_t at_step, double wall) {
+    CheckpointWriter w;
+    w.module("model", *model);
+    w.optimizer("optimizer", optimizer);
+    w.number("step", double(at_step));
+    w.number("wall_s", wall);
+    w.text("sampler_rng", sampler.rng_state());
+    w.torch_rng();
+    w.tensor("state_mean", sampler.state_mean());
+    w.tensor("state_std", sampler.state_std());
+    w.number("reward_scale", c.reward_scale);
+    w.text("env", data.env);
+    w.text("config", read_file((fs::path(run_dir) / "config.yaml").string()));
+    std::ostringstream b;
+    for (const auto& [k, s] : best)
+      b << k << " " << s.step << " " << json_number(s.normalized_mean) << " " << json_number(s.normalized_std) << " "
+        << json_number(s.return_mean) << "\n";
+    w.text("best", b.str());
+    auto path = (fs::path(ckpt_dir) / ("step_" + std::to_string(at_step) + ".pt")).string();
+    w.save(path);
+    fs::copy_file(path, (fs::path(ckpt_dir) / "last.pt.tmp").string(), fs::copy_options::overwrite_existing);
+    fs::rename((fs::path(ckpt_dir) / "last.pt.tmp"), (fs::path(ckpt_dir) / "last.pt"));
+    metrics.flush();
+  };
+
+  if (resume) {
+    CheckpointReader r(resolve_checkpoint(run_dir));
+    r.module("model", *model);
+    r.optimizer("optimizer", optimizer);
+    step = static_cast<int64_t>(r.number("step"));
+    wall_offset = r.number("wall_s");
+    sampler.set_rng_state(r.text("sampler_rng"));
+    r.torch_rng();
+    std::istringstream b(r.text("best"));
+    for (std::string key; b >> key;) {
+      BestScore s;
+      b >> s.step >> s.normalized_mean >> s.normalized_std >> s.return_mean;
+      best[key] = s;
+    }
+    metrics.load_existing(step + 1);
+    spdlog::info("resumed {} at step {}", run_dir, step);
+  }
+  spdlog::info("training {} on {} ({} transitions, {} episodes), {} parameters, device {}", c.backbone, c.dataset,
+               data.size(), data.episodes.size(), params, device.str());
+
+  g_interrupted = false;
+  auto previous_handler = std::signal(SIGINT, on_sigint);
+  struct RestoreHandler {
+    void (*handler)(int);
+    ~RestoreHandler() { std::signal(SIGINT, handler); }
+  } restore{previous_handler};
+
+  auto evaluate_now = [&](int64_t at_step, std::map<std::string, double>& row) {
+    auto results = evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed);
+    for (const auto& r : results) {
+      auto& b = best[best_key(r.target, r.mode)];
+      if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, at_step};
+    }
+    row["eval_target"] = results.front().target;
+    row["eval_return"] = results.front().return_mean;
+    row["eval_normalized"] = results.front().normalized_mean;
+  };
+
+  model->train();
+  Progress progress("train", c.steps);
+  auto start = std::chrono::steady_clock::now();
+  auto last_log = start;
+  int64_t last_log_step = step;
+  double loss_sum = 0;
+  int64_t loss_count = 0;
+  while (step < c.steps) {
+    // Linear warmup, then constant (DT's LambdaLR): derived from the step, so resume needs no state.
+    const double lr = c.lr * std::min(1.0, double(step + 1) / double(std::max<int64_t>(1, c.warmup_steps)));
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+    auto batch = sampler.sample(c.batch_size);
+    auto states = batch.states.to(device), actions = batch.actions.to(device), rtg = batch.rtg.to(device);
+    auto timesteps = batch.timesteps.to(device), mask = batch.mask.to(device);
+    auto predicted = model->forward(states, actions, rtg, timesteps, mask);
+    auto loss = masked_action_loss(predicted, actions, mask);
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value))
+      throw Error("step " + std::to_string(step + 1) + ": training loss is " + (std::isnan(loss_value) ? "NaN" : "Inf") +
+                  "; stopped. The last good checkpoint (" + ckpt_dir + "/last.pt) is intact");
+    optimizer.zero_grad();
+    loss.backward();
+    if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.grad_clip);
+    optimizer.step();
+    ++step;
+    loss_sum += loss_value;
+    ++loss_count;
+
+    const double wall = wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const bool do_eval = c.eval_every > 0 && step % c.eval_every == 0 && step < c.steps;
+    if (step % c.log_every == 0 || do_eval || step == c.steps) {
+      auto now = std::chrono::steady_clock::now();
+      double dt = std::chrono::duration<double>(now - last_log).count();
+      std::map<std::string, double> row{{"step", double(step)},
+                                        {"wall_s", wall},
+                                        {"loss", loss_sum / double(loss_count)},
+                                        {"lr", lr},
+                                        {"samples_per_s", dt > 0 ? double((step - last_log_step) * c.batch_size) / dt : 0}};
+      if (do_eval) evaluate_now(step, row);
+      metrics.append(row);
+      progress.update(step, "loss " + std::to_string(loss_sum / double(loss_count)));
+      last_log = now;
+      last_log_step = step;
+      loss_sum = 0;
+      loss_count = 0;
+    }
+    if (step % c.ckpt_every == 0 || step == c.steps) save(step, wall);
+    if (g_interrupted) {
+      save(step, wall);
+      progress.finish();
+      spdlog::warn("interrupted at step {}: checkpoint saved; continue with `seqrl train --resume {}`", step, run_dir);
+      return 130;
+    }
+  }
+  progress.finish();
+
+  // Final evaluation; the last point also counts for best-during-training.
+  auto final = evaluate_targets(policy, targets, modes, c.episodes, c.eval_seed);
+  for (const auto& r : final) {
+    auto& b = best[best_key(r.target, r.mode)];
+    if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, step};
+  }
+  std::map<std::string, double> row{{"step", double(step)},
+                                    {"eval_target", final.front().target},
+                                    {"eval_return", final.front().return_mean},
+                                    {"eval_normalized", final.front().normalized_mean}};
+  metrics.append(row);
+  metrics.flush();
+  write_file_atomic((fs::path(run_dir) / "eval.json").string(), eval_json(c, data.env, step, final, best));
+  return 0;
+}
+
+TrainedPolicy load_trained_policy(const std::string& path, const std::string& device) {
+  CheckpointReader r(resolve_checkpoint(path));
+  TrainedPolicy p;
+  Config cfg;
+  p.config.bind(cfg);
+  cfg.load_yaml_text(r.text("config"), r.path() + " (stored config)");
+  cfg.resolve();
+  p.env = r.text("env");
+  p.step = static_cast<int64_t>(r.number("step"));
+  p.scaling = {r.tensor("state_mean"), r.tensor("state_std"), r.number("reward_scale")};
+  const auto& spec = env_spec(p.env);
+  p.model = make_model(p.config, spec.obs_dim, spec.act_dim);
+  r.module("model", *p.model);
+  p.model->to(pick_device(device));
+  p.model->eval();
+  return p;
+}
+
+}  // namespace seqrl

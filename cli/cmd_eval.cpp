@@ -1,0 +1,70 @@
+// seqrl eval: evaluate a trained run (or one of its checkpoints) in its MuJoCo env.
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "agents/checkpoint.h"
+#include "agents/dt.h"
+#include "cli/command.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace seqrl::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct EvalArgs {
+  std::string path;
+  int episodes = 0;  // 0: the run's eval.episodes
+  std::string mode = "both";
+  std::vector<double> targets;
+  int seed = -1;  // -1: the run's eval.seed
+  std::string device = "auto";
+  std::string out;
+};
+
+void add_eval(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* cmd = app.add_subcommand("eval", "Evaluate a trained run: returns and D4RL normalized scores");
+  cmd->add_option("run", a->path, "Run folder, or a checkpoint (RUN/checkpoints/step_N)")->required();
+  cmd->add_option("--episodes", a->episodes, "Episodes per target and mode (default: the run's eval.episodes)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--mode", a->mode, "window | recurrent | both")->check(CLI::IsMember({"window", "recurrent", "both"}));
+  cmd->add_option("--target", a->targets, "Target return(s) (default: the run's)")->delimiter(',');
+  cmd->add_option("--seed", a->seed, "First episode seed (default: the run's eval.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--device", a->device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--out", a->out, "Write the results as JSON here (default: RUN/eval-step<N>.json)");
+  cmd->callback([a] {
+    auto policy = load_trained_policy(a->path, a->device);
+    const auto& c = policy.config;
+    auto targets = !a->targets.empty() ? a->targets : !c.targets.empty() ? c.targets : default_targets(policy.env);
+    auto results = evaluate_targets(policy, targets, eval_mode_list(a->mode), a->episodes ? a->episodes : c.episodes,
+                                    a->seed >= 0 ? a->seed : c.eval_seed);
+    std::cout << "| target | mode | return | normalized |\n|---|---|---|---|\n";
+    std::string json = "{\"checkpoint\": \"" + resolve_checkpoint(a->path) + "\", \"step\": " +
+                       std::to_string(policy.step) + ", \"results\": [\n";
+    for (size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      char line[256];
+      std::snprintf(line, sizeof line, "| %.0f | %s | %.1f ± %.1f | %.1f ± %.1f |\n", r.target, r.mode.c_str(),
+                    r.return_mean, r.return_std, r.normalized_mean, r.normalized_std);
+      std::cout << line;
+      std::snprintf(line, sizeof line,
+                    "  {\"target\": %.17g, \"mode\": \"%s\", \"return_mean\": %.17g, \"return_std\": %.17g, "
+                    "\"normalized_mean\": %.17g, \"normalized_std\": %.17g}%s\n",
+                    r.target, r.mode.c_str(), r.return_mean, r.return_std, r.normalized_mean, r.normalized_std,
+                    i + 1 < results.size() ? "," : "");
+      json += line;
+    }
+    json += "]}\n";
+    fs::path run = fs::is_directory(a->path) ? fs::path(a->path) : fs::path(resolve_checkpoint(a->path)).parent_path().parent_path();
+    auto out = !a->out.empty() ? a->out : (run / ("eval-step" + std::to_string(policy.step) + ".json")).string();
+    write_file_atomic(out, json);
+    std::cout << "wrote " << out << "\n";
+  });
+}
+
+SEQRL_COMMAND("", 20, add_eval);
+
+}  // namespace
+}  // namespace seqrl::cli

@@ -1,0 +1,146 @@
+#include "eval/evaluate.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "envs/env.h"
+#include "envs/vec_env.h"
+
+namespace seqrl {
+
+std::pair<double, double> mean_std(const std::vector<double>& values) {
+  if (values.empty()) return {0.0, 0.0};
+  double sum = 0;
+  for (double v : values) sum += v;
+  double mean = sum / double(values.size());
+  double sq = 0;
+  for (double v : values) sq += (v - mean) * (v - mean);
+  return {mean, std::sqrt(sq / double(values.size()))};
+}
+
+std::vector<double> default_targets(const std::string& env) {
+  const auto& name = env_spec(env).name;
+  if (name == "hopper") return {3600, 1800};
+  if (name == "halfcheetah") return {6000, 12000};
+  return {5000, 2500};  // walker2d
+}
+
+namespace {
+
+// The model's view of the episode so far, kept for window mode: [N, T, ...] with T growing.
+struct History {
+  std::vector<torch::Tensor> states, actions, rtg, timesteps;
+
+  // The last K steps, left-padded to K (mask 0 on padding) as the model was trained on.
+  std::vector<torch::Tensor> window(int64_t K) const {
+    int64_t T = static_cast<int64_t>(states.size());
+    int64_t from = std::max<int64_t>(0, T - K);
+    auto take = [&](const std::vector<torch::Tensor>& v) {
+      std::vector<torch::Tensor> slice(v.begin() + from, v.end());
+      return torch::stack(slice, 1);
+    };
+    auto s = take(states), a = take(actions), r = take(rtg), t = take(timesteps);
+    int64_t n = s.size(0), real = T - from, pad = K - real;
+    auto mask = torch::ones({n, real}, s.options());
+    if (pad > 0) {
+      auto left = [&](const torch::Tensor& x) {
+        auto shape = x.sizes().vec();
+        shape[1] = pad;
+        return torch::cat({torch::zeros(shape, x.options()), x}, 1);
+      };
+      s = left(s), a = left(a), r = left(r), t = left(t), mask = left(mask);
+    }
+    return {s, a, r, t, mask};
+  }
+};
+
+}  // namespace
+
+EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, const EvalSettings& settings) {
+  if (settings.mode != "window" && settings.mode != "recurrent")
+    throw UsageError("eval mode '" + settings.mode + "': expected window or recurrent");
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  auto param = model->parameters().front();
+  auto opts = torch::TensorOptions().dtype(param.scalar_type()).device(param.device());
+  const auto& cfg = model->config();
+  const int n = settings.episodes;
+
+  VecEnv envs(settings.env, n, settings.threads);
+  if (envs.spec().obs_dim != cfg.state_dim || envs.spec().act_dim != cfg.act_dim)
+    throw Error("env " + settings.env + " has obs/act dims " + std::to_string(envs.spec().obs_dim) + "/" +
+                std::to_string(envs.spec().act_dim) + " but the model was trained on " +
+                std::to_string(cfg.state_dim) + "/" + std::to_string(cfg.act_dim));
+  std::vector<uint64_t> seeds(n);
+  for (int i = 0; i < n; ++i) seeds[i] = settings.seed + static_cast<uint64_t>(i);
+
+  auto mean = scaling.state_mean.to(opts), std = scaling.state_std.to(opts);
+  auto normalize = [&](const torch::Tensor& obs) { return (obs.to(opts) - mean) / std; };
+
+  auto obs = envs.reset(seeds);
+  auto rtg = torch::full({n, 1}, settings.target / scaling.reward_scale, opts);
+  std::vector<double> returns(n, 0.0), lengths(n, 0.0);
+  History history;
+  struct {
+    std::vector<double> rtg, reward;
+    std::vector<std::vector<double>> action;
+  } trace;
+  auto state = model->begin(n);
+  const int64_t max_steps = envs.spec().max_episode_steps;
+
+  for (int64_t t = 0; t < max_steps; ++t) {
+    auto s = normalize(obs);
+    auto timestep = torch::full({n}, std::min<int64_t>(t, cfg.max_ep_len - 1), opts.dtype(torch::kInt64));
+    torch::Tensor action;
+    if (settings.mode == "recurrent") {
+      action = model->act(state, rtg, s, timestep);
+    } else {
+      history.states.push_back(s);
+      history.rtg.push_back(rtg);
+      history.timesteps.push_back(timestep);
+      // The action slot of the current step is unknown yet: zero, as in DT's evaluation.
+      history.actions.push_back(torch::zeros({n, cfg.act_dim}, opts));
+      auto w = history.window(cfg.context);
+      action = model->forward(w[0], w[1], w[2], w[3], w[4]).select(1, cfg.context - 1);
+      history.actions.back() = action;
+    }
+    auto before = envs.done();
+    if (!before[0]) {
+      auto a0 = action[0].to(torch::kCPU, torch::kFloat64).contiguous();
+      trace.rtg.push_back(rtg[0][0].item<double>());
+      trace.action.emplace_back(a0.data_ptr<double>(), a0.data_ptr<double>() + a0.numel());
+    }
+    auto out = envs.step(action.to(torch::kCPU, torch::kFloat64));
+    if (settings.mode == "recurrent") model->observe_action(state, action, timestep);
+    auto reward = out.reward;
+    auto reward_acc = reward.accessor<double, 1>();
+    for (int i = 0; i < n; ++i) {
+      if (before[i]) continue;
+      returns[i] += reward_acc[i];
+      if (i == 0) trace.reward.push_back(reward_acc[i]);
+      lengths[i] += 1;
+    }
+    rtg = rtg - reward.to(opts).unsqueeze(1) / scaling.reward_scale;
+    obs = out.obs;
+    auto done = envs.done();
+    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+  }
+  if (was_training) model->train();
+
+  EvalResult result;
+  result.env = env_spec(settings.env).name;
+  result.mode = settings.mode;
+  result.target = settings.target;
+  result.returns = returns;
+  result.lengths = lengths;
+  for (double r : returns) result.normalized.push_back(normalized_score(settings.env, r));
+  result.trace_rtg = std::move(trace.rtg);
+  result.trace_reward = std::move(trace.reward);
+  result.trace_action = std::move(trace.action);
+  std::tie(result.return_mean, result.return_std) = mean_std(result.returns);
+  std::tie(result.normalized_mean, result.normalized_std) = mean_std(result.normalized);
+  return result;
+}
+
+}  // namespace seqrl

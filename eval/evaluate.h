@@ -1,0 +1,53 @@
+// Evaluation of a decision model in MuJoCo: N parallel episodes in a VecEnv, conditioned on a
+// target return that is decremented by each received reward (the DT protocol).
+//
+// Two acting modes, reported side by side:
+//   window     re-encode the last K steps every step (the papers' protocol);
+//   recurrent  carry the backbone state, O(1) per step (a KV cache for the transformer).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "models/decision_model.h"
+
+namespace seqrl {
+
+// What the policy needs besides its weights: how the training data was scaled.
+struct PolicyScaling {
+  torch::Tensor state_mean, state_std;  // [obs] float32
+  double reward_scale = 1000;
+};
+
+struct EvalSettings {
+  std::string env;          // "hopper", ...
+  double target = 3600;     // target return (unscaled)
+  std::string mode = "window";  // "window" or "recurrent"
+  int episodes = 10;        // run in parallel, one env each
+  uint64_t seed = 100000;   // episode i resets with seed + i (kept apart from training seeds)
+  int threads = 0;          // VecEnv threads (0: all cores)
+};
+
+struct EvalResult {
+  std::string env, mode;
+  double target = 0;
+  std::vector<double> returns, normalized, lengths;  // per episode
+  double return_mean = 0, return_std = 0, normalized_mean = 0, normalized_std = 0;
+  // Episode 0, step by step while it runs: the (scaled) return-to-go the policy was
+  // conditioned on, the reward received and the action taken — for checking the protocol.
+  std::vector<double> trace_rtg, trace_reward;
+  std::vector<std::vector<double>> trace_action;
+};
+
+// Runs `settings.episodes` episodes to termination or the time limit.
+EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, const EvalSettings& settings);
+
+// Mean and population std (the convention of D4RL tables: std over seeds/episodes).
+std::pair<double, double> mean_std(const std::vector<double>& values);
+
+// The DT paper's target returns per env (hopper 3600/1800, halfcheetah 6000/12000,
+// walker2d 5000/2500).
+std::vector<double> default_targets(const std::string& env);
+
+}  // namespace seqrl
