@@ -41,6 +41,7 @@ namespace {
 
 std::string show(const YAML::Node& node) {
   YAML::Emitter out;
+  out.SetDoublePrecision(15);  // 3e-4, not 0.00029999999999999997
   out << YAML::Flow << node;
   return out.c_str();
 }
@@ -307,6 +308,7 @@ YAML::Node nest(const std::vector<std::string>& keys, const std::string& prefix,
 
 std::string Config::to_yaml() const {
   YAML::Emitter out;
+  out.SetDoublePrecision(15);
   out << nest(order_, "", [this](const std::string& key) { return entries_.at(key).current(); });
   return std::string(out.c_str()) + "\n";
 }
