@@ -118,7 +118,7 @@ CollectSummary dump_replay(const CollectConfig& cfg) {
                 std::to_string(step));
   for (auto& [k, v] : rows) v = v.slice(0, 0, step);
   return write_rows_as_d4rl(cfg, rows, torch::kFloat64,
-                            {{"algorithm", "SAC"}, {"policy", ckpt}, {"iteration", std::to_string(step)},
+                            {{"algorithm", "SAC"}, {"policy/path", ckpt}, {"iteration", std::to_string(step)},
                              {"env", r.text("env")}});
 }
 
@@ -184,7 +184,7 @@ CollectSummary rollout(const CollectConfig& cfg) {
     if (r.text("env") != spec.name)
       throw Error(r.path() + ": policy was trained on " + r.text("env") + ", not " + spec.name);
     actor = Sac::load_actor(r, torch::kCPU);
-    metadata["policy"] = r.path();
+    metadata["policy/path"] = r.path();  // metadata/policy/ is a group, as in D4RL
     metadata["iteration"] = std::to_string(static_cast<int64_t>(r.number("step")));
     metadata["policy/deterministic"] = cfg.deterministic ? "true" : "false";
   }

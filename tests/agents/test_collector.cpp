@@ -6,7 +6,9 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <filesystem>
 #include <string>
 
@@ -15,22 +17,14 @@
 #include "datasets/dataset.h"
 #include "datasets/hdf5_io.h"
 #include "envs/env.h"
+#include "sac_test_util.h"
 
 namespace seqrl {
-namespace test {
-// Defined in test_sac.cpp: runs `seqrl <args>`, returns exit code and stdout+stderr.
-struct CmdResult {
-  int code;
-  std::string out;
-};
-CmdResult sh(const std::string& args);
-}  // namespace test
 
 namespace {
 namespace fs = std::filesystem;
 
-using test::CmdResult;
-using test::sh;
+using testing::sh;
 
 class Collect : public ::testing::Test {
  protected:
@@ -136,21 +130,25 @@ TEST_F(Collect, RecordedStatesReplayToTheRecordedTransitions) {
 
 TEST_F(Collect, ResumedCollectionEqualsUninterruptedRun) {
   auto policy = make_policy();
-  auto common = "collect --kind medium --env hopper --policy " + policy + " --steps 600 --chunk 150 --seed 7 --out ";
+  // The seed is a parameter: CLI11 itself rejects a repeated --seed (exit 2).
+  auto cmd = [&](const std::string& out, int seed = 7) {
+    return "collect --kind medium --env hopper --policy " + policy + " --steps 600 --chunk 150 --seed " +
+           std::to_string(seed) + " --out " + out;
+  };
   auto whole = path("hopper-whole.hdf5"), resumed = path("hopper-resumed.hdf5");
-  ASSERT_EQ(sh(common + whole).code, 0);
+  ASSERT_EQ(sh(cmd(whole)).code, 0);
 
-  auto r1 = sh(common + resumed + " --stop-after-chunks 2");
+  auto r1 = sh(cmd(resumed) + " --stop-after-chunks 2");
   ASSERT_EQ(r1.code, 0) << r1.out;
   EXPECT_FALSE(fs::exists(resumed));
   EXPECT_TRUE(fs::exists(resumed + ".partial/progress.pt"));
-  auto again = sh(common + resumed);  // without --resume: refuses to clobber
+  auto again = sh(cmd(resumed));  // without --resume: refuses to clobber
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.out.find("--resume"), std::string::npos) << again.out;
-  auto other = sh(common + resumed + " --resume --seed 8");  // different options: refused
+  auto other = sh(cmd(resumed, 8) + " --resume");  // different options: refused
   EXPECT_EQ(other.code, 1);
   EXPECT_NE(other.out.find("other options"), std::string::npos) << other.out;
-  auto r2 = sh(common + resumed + " --resume");
+  auto r2 = sh(cmd(resumed) + " --resume");
   ASSERT_EQ(r2.code, 0) << r2.out;
 
   auto a = read_all(whole), b = read_all(resumed);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <array>
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <unistd.h>
@@ -17,33 +17,15 @@
 #include "agents/checkpoint.h"
 #include "agents/replay_buffer.h"
 #include "agents/sac.h"
-#include "core/atomic_file.h"
+#include "core/error.h"
 #include "datasets/hdf5_io.h"
+#include "sac_test_util.h"
 
 namespace seqrl {
-namespace test {
-
-struct CmdResult {
-  int code;
-  std::string out;
-};
-
-// Runs `seqrl <args>` on one thread; returns its exit code and stdout+stderr.
-CmdResult sh(const std::string& args) {
-  std::string cmd = std::string(SEQRL_CLI) + " --threads 1 " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 512> buf;
-  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
-  int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
-
-}  // namespace test
 
 namespace {
 namespace fs = std::filesystem;
-using test::sh;
+using testing::sh;
 
 double at(const torch::Tensor& t, std::initializer_list<int64_t> idx) {
   auto x = t;
@@ -79,7 +61,7 @@ TEST(SacMath, SquashedLogProbStaysFiniteWhenTanhSaturates) {
 
 TEST(SacMath, ActorSampleIsSquashedAndLogProbConsistent) {
   torch::manual_seed(2);
-  Actor actor(5, 3, {16, 16}, -20, 2);
+  Actor actor(5, 3, std::vector<int>{16, 16}, -20.0, 2.0);
   auto obs = torch::randn({64, 5});
   auto [a, lp] = actor->sample(obs);
   EXPECT_LT(a.abs().max().item<double>(), 1.0);
@@ -92,7 +74,7 @@ TEST(SacMath, ActorSampleIsSquashedAndLogProbConsistent) {
 
 TEST(SacMath, PolyakUpdateIsConvexCombination) {
   torch::manual_seed(3);
-  EnsembleCritic source(4, 2, {8}), target(4, 2, {8});
+  EnsembleCritic source(4, 2, std::vector<int>{8}), target(4, 2, std::vector<int>{8});
   std::vector<std::vector<double>> before_t, before_s;
   auto flat = [](const torch::Tensor& p) {
     auto c = p.detach().to(torch::kFloat64).contiguous().view(-1);
@@ -117,16 +99,16 @@ TEST(SacMath, AlphaGrowsWhenEntropyIsBelowTarget) {
   auto loss = alpha_loss(log_alpha, low_entropy_logp, -3.0);
   loss.backward();
   // d/dlog_alpha of -log_alpha (logp + target) = -(5 - 3) = -2: descent raises log_alpha.
-  EXPECT_NEAR(log_alpha.grad().item<double>(), -2.0, 1e-9);
+  EXPECT_NEAR(log_alpha.grad().item<double>(), -2.0, 1e-5);  // float32 mean
   log_alpha.grad().zero_();
   alpha_loss(log_alpha, torch::full({10}, -7.0), -3.0).backward();
-  EXPECT_NEAR(log_alpha.grad().item<double>(), 10.0, 1e-9);  // entropy 7 > 3: alpha shrinks
+  EXPECT_NEAR(log_alpha.grad().item<double>(), 10.0, 1e-5);  // entropy 7 > 3: alpha shrinks
 }
 
 TEST(SacMath, EnsembleCriticMatchesPerMemberNaiveMlp) {
   torch::manual_seed(4);
   const int obs_dim = 3, act_dim = 2, B = 5;
-  EnsembleCritic critic(obs_dim, act_dim, {6, 4});
+  EnsembleCritic critic(obs_dim, act_dim, std::vector<int>{6, 4});
   auto obs = torch::randn({B, obs_dim}), act = torch::randn({B, act_dim});
   auto q = critic->forward(obs, act);
   ASSERT_EQ(q.sizes(), (std::vector<int64_t>{2, B}));
@@ -271,7 +253,7 @@ TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
   auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=300 run.root=" +
               root.string() + tiny);
   ASSERT_EQ(r.code, 0) << r.out;
-  std::vector<fs::path> runs(fs::directory_iterator(root), fs::directory_iterator());
+  std::vector<fs::path> runs{fs::directory_iterator(root), fs::directory_iterator()};
   ASSERT_EQ(runs.size(), 1u);
   auto run = runs[0];
   for (const char* f : {"config.yaml", "log.txt", "metrics.csv", "checkpoints/step_200.pt", "checkpoints/last.pt",
