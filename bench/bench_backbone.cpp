@@ -1,0 +1,127 @@
+// `seqrl bench backbone`: training-step cost (forward + backward) of each backbone over
+// sequence lengths, and per-token step() latency at batch 1 — the runtime comparison of
+// "Were RNNs All We Needed?" (parallel-scan RNNs vs LSTM/GRU vs attention) on this machine.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "models/backbone.h"
+
+namespace seqrl::bench {
+namespace {
+
+struct Options {
+  std::vector<std::string> backbones{"all"};
+  std::vector<int64_t> seqs{64, 512};
+  int64_t batch = 16, dim = 128, layers = 3;
+  int repeat = 3, steps = 100;
+  double budget_s = 20;  // skip a (backbone, length) whose first pass took longer than this
+  std::string device = "auto";
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void run(const Options& o) {
+  const bool cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
+  if (o.device == "cuda" && !torch::cuda::is_available()) throw Error("--device cuda: no CUDA device available");
+  torch::Device device = cuda ? torch::kCUDA : torch::kCPU;
+  auto sync = [&] {
+    if (cuda) torch::cuda::synchronize();
+  };
+  std::vector<std::string> names;
+  for (const auto& n : o.backbones) {
+    if (n != "all") {
+      try {
+        backbone_info(n);
+      } catch (const Error& e) {
+        throw UsageError(e.what());
+      }
+      names.push_back(n);
+      continue;
+    }
+    for (const auto& info : backbone_registry()) names.push_back(info.name);
+  }
+  std::printf("device %s, batch %lld, dim %lld, layers %lld, float32, %d threads\n", cuda ? "cuda" : "cpu",
+              (long long)o.batch, (long long)o.dim, (long long)o.layers, torch::get_num_threads());
+  std::printf("%-12s %10s %8s %16s %18s\n", "backbone", "params", "T", "fwd+bwd ms/step", "step() us/token (B=1)");
+  for (const auto& name : names) {
+    BackboneConfig c;
+    c.dim = o.dim;
+    c.layers = o.layers;
+    c.dropout = 0.0;
+    int64_t max_seq = *std::max_element(o.seqs.begin(), o.seqs.end());
+    c.max_tokens = max_seq;
+    torch::manual_seed(0);
+    auto model = make_backbone(name, c);
+    model->to(device);
+    int64_t params = 0;
+    for (const auto& p : model->parameters()) params += p.numel();
+
+    // step() latency at batch 1: carried state, one token at a time.
+    double step_us;
+    {
+      torch::NoGradGuard no_grad;
+      auto state = model->initial_state(1);
+      auto x = torch::randn({1, o.dim}, torch::TensorOptions().device(device));
+      for (int i = 0; i < 5; ++i) model->step(x, state);
+      sync();
+      auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < o.steps; ++i) model->step(x, state);
+      sync();
+      step_us = 1e6 * seconds_since(t0) / o.steps;
+    }
+    bool skip_rest = false;
+    for (auto T : o.seqs) {
+      if (skip_rest) {
+        std::printf("%-12s %10lld %8lld %16s %18.1f\n", name.c_str(), (long long)params, (long long)T,
+                    "skipped: too slow", step_us);
+        continue;
+      }
+      auto x = torch::randn({o.batch, T, o.dim}, torch::TensorOptions().device(device).requires_grad(true));
+      auto pass = [&] {
+        model->zero_grad();
+        model->forward(x).square().mean().backward();
+      };
+      auto t0 = std::chrono::steady_clock::now();
+      pass();  // warm-up, also the time estimate
+      sync();
+      double first = seconds_since(t0);
+      double ms = first * 1e3;
+      if (first * o.repeat < o.budget_s) {
+        t0 = std::chrono::steady_clock::now();
+        for (int r = 0; r < o.repeat; ++r) pass();
+        sync();
+        ms = 1e3 * seconds_since(t0) / o.repeat;
+      }
+      std::printf("%-12s %10lld %8lld %16.2f %18.1f\n", name.c_str(), (long long)params, (long long)T, ms, step_us);
+      std::fflush(stdout);
+      skip_rest = first > o.budget_s;
+    }
+  }
+  std::printf("peak memory: not reported (no allocator statistics in the C++ API shared by LibTorch 1.13 and 2.x)\n");
+}
+
+void add_bench_backbone(CLI::App& group) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = group.add_subcommand("backbone", "Backbones: fwd+bwd ms per training step and step() latency");
+  cmd->add_option("--backbones", o->backbones, "Names or 'all'")->delimiter(',');
+  cmd->add_option("--seq", o->seqs, "Sequence lengths")->delimiter(',')->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--dim", o->dim, "Width")->check(CLI::PositiveNumber);
+  cmd->add_option("--layers", o->layers, "Layers")->check(CLI::PositiveNumber);
+  cmd->add_option("--repeat", o->repeat, "Timed passes per length")->check(CLI::PositiveNumber);
+  cmd->add_option("--budget", o->budget_s, "Skip longer lengths once a pass takes more seconds than this");
+  cmd->add_option("--device", o->device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->callback([o] { run(*o); });
+}
+
+SEQRL_COMMAND("bench", 30, add_bench_backbone);
+
+}  // namespace
+}  // namespace seqrl::bench
