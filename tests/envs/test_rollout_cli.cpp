@@ -74,7 +74,8 @@ TEST_F(RolloutCli, ReplaysActionsExactlyAsEnv) {
   std::string line;
   std::getline(lines, line);
   EXPECT_EQ(line.substr(0, 17), "step,obs_0,obs_1,");
-  EXPECT_EQ(line.substr(line.size() - 36), "obs_10,reward,terminated,truncated");
+  const std::string tail = ",obs_10,reward,terminated,truncated";
+  EXPECT_EQ(line.substr(line.size() - tail.size()), tail);
   int row = 0;
   while (std::getline(lines, line)) {
     std::vector<double> cells;
