@@ -61,7 +61,7 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
   if (!fs::is_regular_file(path)) throw Error(path + ": checkpoint not found");
   try {
     archive_.load_from(path);
-  } catch (const c10::Error&) {
+  } catch (const std::exception&) {
     throw Error(path + ": not a seqrl checkpoint (unreadable torch archive)");
   }
 }
@@ -78,7 +78,7 @@ void CheckpointReader::module(const std::string& name, torch::nn::Module& module
   if (!archive_.try_read(name, sub)) throw Error(path_ + ": checkpoint has no module '" + name + "'");
   try {
     module.load(sub);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw Error(path_ + ": module '" + name + "' does not match this model (different backbone or sizes?)");
   }
 }
@@ -88,7 +88,7 @@ void CheckpointReader::optimizer(const std::string& name, torch::optim::Optimize
   if (!archive_.try_read(name, sub)) throw Error(path_ + ": checkpoint has no optimizer '" + name + "'");
   try {
     optimizer.load(sub);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw Error(path_ + ": optimizer '" + name + "' does not match this model");
   }
 }

@@ -333,11 +333,10 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     auto& b = best[best_key(r.target, r.mode)];
     if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, step};
   }
-  std::map<std::string, double> row{{"step", double(step)},
-                                    {"eval_target", final.front().target},
-                                    {"eval_return", final.front().return_mean},
-                                    {"eval_normalized", final.front().normalized_mean}};
-  metrics.append(row);
+  // The last training row (step == steps) receives the final evaluation.
+  metrics.update_last({{"eval_target", final.front().target},
+                       {"eval_return", final.front().return_mean},
+                       {"eval_normalized", final.front().normalized_mean}});
   metrics.flush();
   write_file_atomic((fs::path(run_dir) / "eval.json").string(), eval_json(c, data.env, step, final, best));
   return 0;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -52,19 +53,20 @@ void MetricsCsv::load_existing(long from_step) {
 }
 
 void MetricsCsv::append(const std::map<std::string, double>& row) {
-  std::vector<std::string> cells(columns_.size());
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    auto it = row.find(columns_[i]);
-    if (it == row.end()) continue;
+  rows_.emplace_back(columns_.size());
+  update_last(row);
+}
+
+void MetricsCsv::update_last(const std::map<std::string, double>& values) {
+  if (rows_.empty()) throw std::logic_error("metrics.csv: no row to update");
+  for (const auto& [k, v] : values) {
+    auto it = std::find(columns_.begin(), columns_.end(), k);
+    if (it == columns_.end()) throw std::logic_error("metrics.csv: unknown column " + k);
     std::ostringstream ss;
     ss.precision(8);
-    ss << it->second;
-    cells[i] = ss.str();
+    ss << v;
+    rows_.back()[static_cast<size_t>(it - columns_.begin())] = ss.str();
   }
-  for (const auto& [k, v] : row)
-    if (std::find(columns_.begin(), columns_.end(), k) == columns_.end())
-      throw std::logic_error("metrics.csv: unknown column " + k);
-  rows_.push_back(std::move(cells));
 }
 
 void MetricsCsv::flush() const {

@@ -20,6 +20,8 @@ class MetricsCsv {
   // Loads existing rows (for resume); rows at or after `from_step` (column "step") are dropped.
   void load_existing(long from_step);
   void append(const std::map<std::string, double>& row);
+  // Sets columns of the last row (e.g. an evaluation made at the step just logged).
+  void update_last(const std::map<std::string, double>& values);
   void flush() const;
   const std::vector<std::vector<std::string>>& rows() const { return rows_; }
 

@@ -16,7 +16,7 @@ namespace {
 class MinGruMixerImpl : public MixerImpl {
  public:
   MinGruMixerImpl(int64_t dim, int64_t hidden) : hidden_(hidden) {
-    in_ = register_module("in", torch::nn::Linear(dim, 2 * hidden));  // gate k and candidate p
+    in_ = register_module("in_proj", torch::nn::Linear(dim, 2 * hidden));  // gate k and candidate p
     out_ = register_module("out", torch::nn::Linear(hidden, dim));
   }
 

@@ -17,7 +17,7 @@ namespace {
 class MinLstmMixerImpl : public MixerImpl {
  public:
   MinLstmMixerImpl(int64_t dim, int64_t hidden) : hidden_(hidden) {
-    in_ = register_module("in", torch::nn::Linear(dim, 3 * hidden));  // k_f, k_i, candidate p
+    in_ = register_module("in_proj", torch::nn::Linear(dim, 3 * hidden));  // k_f, k_i, candidate p
     out_ = register_module("out", torch::nn::Linear(hidden, dim));
   }
 
