@@ -20,7 +20,7 @@ struct DtConfig {
   int threads = 0;              // LibTorch intra-op threads (0: library default)
   std::string out_dir = "runs";
   // data
-  std::string dataset = "datasets/embedded/hopper-medium-seqrl.hdf5";
+  std::string dataset = "datasets/embedded/hopper-medium-seqrl.hdf5";  // the embedded default (run from the repo root)
   std::string env = "";  // "" : from the file name or metadata
   // model (DT gym defaults)
   std::string backbone = "transformer";
