@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -115,7 +116,20 @@ void CheckpointReader::torch_rng(const std::string& name) {
 
 std::string resolve_checkpoint(const std::string& path) {
   fs::path p = path;
-  if (fs::is_directory(p) && fs::is_directory(p / "checkpoints")) p = p / "checkpoints" / "last.pt";
+  if (fs::is_directory(p) && fs::is_directory(p / "checkpoints")) {
+    // last.pt, or — if the run was killed between writing step_N.pt and copying it to last.pt
+    // for the first time — the highest step_N.pt.
+    auto dir = p / "checkpoints";
+    p = dir / "last.pt";
+    long best = -1;
+    if (!fs::is_regular_file(p))
+      for (const auto& e : fs::directory_iterator(dir)) {
+        auto name = e.path().filename().string();
+        if (name.rfind("step_", 0) != 0 || e.path().extension() != ".pt") continue;
+        long step = std::atol(name.c_str() + 5);
+        if (step > best) best = step, p = e.path();
+      }
+  }
   if (!fs::is_regular_file(p) && p.extension() != ".pt") p += ".pt";
   if (!fs::is_regular_file(p)) throw Error(path + ": no checkpoint there (expected RUN_DIR or RUN_DIR/checkpoints/step_N)");
   return p.string();

@@ -123,7 +123,7 @@ void compare_with_reference(const std::string& name,
   auto y = backbone->forward(x).detach();
 
   auto u = torch::layer_norm(x[0], {D}, params["layers.0.norm1.weight"], params["layers.0.norm1.bias"]);
-  auto projected = torch::linear(u, params["layers.0.mixer.in.weight"], params["layers.0.mixer.in.bias"]);
+  auto projected = torch::linear(u, params["layers.0.mixer.in_proj.weight"], params["layers.0.mixer.in_proj.bias"]);
   auto h = recurrence(projected.detach(), H);  // [T, H]
   auto mixed = torch::linear(h, params["layers.0.mixer.out.weight"], params["layers.0.mixer.out.bias"]);
   auto ref = torch::layer_norm(x[0] + mixed, {D}, params["final_norm.weight"], params["final_norm.bias"]);
