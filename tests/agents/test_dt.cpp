@@ -306,3 +306,25 @@ TEST(DtCli, UnknownConfigKeyExitsOneNamingTheClosestKey) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Checkpoints, RunFolderResolvesToLastOrElseTheHighestStep) {
+  auto dir = temp_dir("resolve");
+  fs::create_directories(dir / "checkpoints");
+  for (int step : {5, 40, 100}) {
+    CheckpointWriter w;
+    w.number("step", step);
+    w.save((dir / "checkpoints" / ("step_" + std::to_string(step) + ".pt")).string());
+  }
+  EXPECT_EQ(resolve_checkpoint(dir.string()), (dir / "checkpoints" / "step_100.pt").string());
+  fs::copy_file(dir / "checkpoints" / "step_40.pt", dir / "checkpoints" / "last.pt");
+  EXPECT_EQ(resolve_checkpoint(dir.string()), (dir / "checkpoints" / "last.pt").string());
+  EXPECT_EQ(resolve_checkpoint((dir / "checkpoints" / "step_5").string()), (dir / "checkpoints" / "step_5.pt").string());
+  EXPECT_THROW(resolve_checkpoint((dir / "checkpoints" / "step_6").string()), Error);
+  std::ofstream(dir / "checkpoints" / "junk.pt") << "not a checkpoint";
+  EXPECT_THROW(CheckpointReader((dir / "checkpoints" / "junk.pt").string()), Error);
+  fs::remove_all(dir);
+}
+
+}  // namespace
