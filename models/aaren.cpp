@@ -81,10 +81,7 @@ BackboneInfo aaren_backbone() {
   info.help = "Aaren: attention as an RNN, learned query, prefix scan of (max, numerator, denominator) (Feichtinger et al. 2024)";
   info.options = {{"heads", 4, 1, 1024, "attention heads (model.dim must be divisible by it)"}};
   info.make = [](const BackboneConfig& config) {
-    auto heads = static_cast<int64_t>(config.option("heads"));
-    if (config.dim % heads != 0)
-      throw Error("model.aaren.heads: " + std::to_string(heads) + " does not divide model.dim " +
-                  std::to_string(config.dim) + "; expected a divisor of the width");
+    auto heads = heads_dividing_dim(config, "aaren");
     return make_residual_stack(config, [heads](const BackboneConfig& c, int64_t) {
       return std::make_shared<AarenMixerImpl>(c.dim, heads);
     });

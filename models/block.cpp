@@ -112,4 +112,12 @@ Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& m
   return std::make_shared<ResidualStackImpl>(config, make_mixer, mlp_ratio);
 }
 
+int64_t heads_dividing_dim(const BackboneConfig& config, const std::string& backbone) {
+  auto heads = static_cast<int64_t>(config.option("heads"));
+  if (config.dim % heads != 0)
+    throw Error("model." + backbone + ".heads: " + std::to_string(heads) + " does not divide model.dim " +
+                std::to_string(config.dim) + "; expected a divisor of the width");
+  return heads;
+}
+
 }  // namespace seqrl

@@ -20,6 +20,10 @@ class MixerImpl : public torch::nn::Module {
 using Mixer = std::shared_ptr<MixerImpl>;
 using MixerFactory = std::function<Mixer(const BackboneConfig& config, int64_t layer)>;
 
+// The backbone's "heads" option, checked to divide config.dim; throws seqrl::Error naming
+// model.<backbone>.heads otherwise. Shared by the head-wise mixers (mlstm, slstm, aaren).
+int64_t heads_dividing_dim(const BackboneConfig& config, const std::string& backbone);
+
 // mlp_ratio: hidden width of the per-layer MLP as a multiple of dim (4 as in GPT/DT).
 Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio = 4.0);
 

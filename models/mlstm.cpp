@@ -93,10 +93,7 @@ BackboneInfo mlstm_backbone() {
   info.help = "xLSTM mLSTM: matrix memory, exponential gating with stabilizer, parallel form for training (Beck et al. 2024)";
   info.options = {{"heads", 4, 1, 1024, "memory heads (model.dim must be divisible by it)"}};
   info.make = [](const BackboneConfig& config) {
-    auto heads = static_cast<int64_t>(config.option("heads"));
-    if (config.dim % heads != 0)
-      throw Error("model.mlstm.heads: " + std::to_string(heads) + " does not divide model.dim " +
-                  std::to_string(config.dim) + "; expected a divisor of the width");
+    auto heads = heads_dividing_dim(config, "mlstm");
     return make_residual_stack(config, [heads](const BackboneConfig& c, int64_t) {
       return std::make_shared<MlstmMixerImpl>(c.dim, heads);
     });

@@ -84,10 +84,7 @@ BackboneInfo slstm_backbone() {
   info.help = "xLSTM sLSTM: scalar memory, exponential gating, head-wise recurrent mixing; sequential over T (Beck et al. 2024)";
   info.options = {{"heads", 4, 1, 1024, "recurrent mixing heads (model.dim must be divisible by it)"}};
   info.make = [](const BackboneConfig& config) {
-    auto heads = static_cast<int64_t>(config.option("heads"));
-    if (config.dim % heads != 0)
-      throw Error("model.slstm.heads: " + std::to_string(heads) + " does not divide model.dim " +
-                  std::to_string(config.dim) + "; expected a divisor of the width");
+    auto heads = heads_dividing_dim(config, "slstm");
     return make_residual_stack(config, [heads](const BackboneConfig& c, int64_t) {
       return std::make_shared<SlstmMixerImpl>(c.dim, heads);
     });
