@@ -2,6 +2,8 @@
 // loops (kernels/scan_cpu.h) or the CUDA launchers (kernels/cuda/scan_cuda.h).
 #include "kernels/scan.h"
 
+#include <c10/core/DeviceGuard.h>
+
 #include <sstream>
 #include <vector>
 
@@ -201,12 +203,14 @@ struct SelectiveScanFn : torch::autograd::Function<SelectiveScanFn> {
 Tensor linear_scan(const Tensor& a, const Tensor& b, const Tensor& h0) {
   const auto s = bt_d("linear_scan", "a", a);
   check_inputs("linear_scan", {{"a", a, s}, {"b", b, s}, {"h0", h0, {s[0], s[2]}, true}});
+  const c10::DeviceGuard on_device(a.device());  // launch on the inputs' GPU
   return LinearScanFn::apply(to_compute(a, a), to_compute(b, a), to_compute(h0, a)).to(a.scalar_type());
 }
 
 Tensor log_linear_scan(const Tensor& log_a, const Tensor& log_b, const Tensor& log_h0) {
   const auto s = bt_d("log_linear_scan", "log_a", log_a);
   check_inputs("log_linear_scan", {{"log_a", log_a, s}, {"log_b", log_b, s}, {"log_h0", log_h0, {s[0], s[2]}, true}});
+  const c10::DeviceGuard on_device(log_a.device());  // launch on the inputs' GPU
   return LogLinearScanFn::apply(to_compute(log_a, log_a), to_compute(log_b, log_a), to_compute(log_h0, log_a)).to(log_a.scalar_type());
 }
 
@@ -222,6 +226,7 @@ std::tuple<Tensor, Tensor> complex_linear_scan(const Tensor& a_re, const Tensor&
                                        {"h0_im", h0_im, s0, true}});
   if (h0_re.defined() != h0_im.defined())
     throw Error("complex_linear_scan: give both h0_re and h0_im, or neither");
+  const c10::DeviceGuard on_device(a_re.device());  // launch on the inputs' GPU
   auto h = ComplexScanFn::apply(to_compute(a_re, a_re), to_compute(a_im, a_re), to_compute(b_re, a_re), to_compute(b_im, a_re),
                                 to_compute(h0_re, a_re), to_compute(h0_im, a_re));
   return {h[0].to(a_re.scalar_type()), h[1].to(a_re.scalar_type())};
@@ -240,6 +245,7 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
                                   {"Cm", Cm, btn},
                                   {"Dskip", Dskip, {s[2]}},
                                   {"z", z, s, true}});
+  const c10::DeviceGuard on_device(u.device());  // launch on the inputs' GPU
   return SelectiveScanFn::apply(to_compute(u, u), to_compute(delta, u), to_compute(A, u), to_compute(Bm, u), to_compute(Cm, u),
                                 to_compute(Dskip, u), to_compute(z, u))
       .to(u.scalar_type());
