@@ -1,9 +1,10 @@
 // `seqrl bench env --env hopper --envs N`: env-steps/s of a VecEnv of N envs on 1, 2, 4 .. N
-// threads, next to raw mj_step throughput on the same model, single-threaded. One env step
-// is frame_skip mj_steps, so raw mj_step/s / frame_skip is the most one thread could give;
-// "of raw" is env-steps/s per thread divided by that: what the env layer (observation,
-// reward, health, tensors, pool) keeps. Random actions in [-1, 1]; envs that end are
-// counted only while running, and all are reset once all have ended.
+// threads, next to raw mj_step throughput on the same model with as many independent threads
+// (no env layer, no synchronization: the most the hardware gives). One env step is frame_skip
+// mj_steps, so "of raw" = env-steps/s over raw mj_step/s / frame_skip at the same thread
+// count: what the env layer (observation, reward, health, tensors, pool) keeps. Random
+// actions in [-1, 1]; envs that end are counted only while running, and all are reset once
+// all have ended.
 #include <mujoco/mujoco.h>
 #include <torch/torch.h>
 
@@ -81,23 +82,33 @@ double vec_env_steps_per_second(const std::string& env, int num_envs, int thread
   return env_steps / since(start);
 }
 
+// raw_mj_steps_per_second on `threads` threads at once, summed.
+double raw_parallel(const std::string& env, int threads, double seconds) {
+  std::vector<double> rates(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { rates[t] = raw_mj_steps_per_second(env, seconds); });
+  for (auto& th : pool) th.join();
+  double sum = 0;
+  for (double r : rates) sum += r;
+  return sum;
+}
+
 void run(const EnvBenchArgs& args) {
   const EnvSpec& spec = env_spec(args.env);
   const int n = args.envs > 0 ? args.envs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const double raw = raw_mj_steps_per_second(spec.name, args.seconds);
-  const double raw_env = raw / spec.frame_skip;
-  std::printf("env %s, %d envs, frame_skip %d, %u hardware threads\n", spec.name.c_str(), n, spec.frame_skip,
+  std::printf("env %s, %d envs, frame_skip %d, %u hardware threads\n\n", spec.name.c_str(), n, spec.frame_skip,
               std::thread::hardware_concurrency());
-  std::printf("raw mj_step, 1 thread: %.0f mj_step/s = %.0f env-steps/s equivalent\n\n", raw, raw_env);
-  std::printf("%8s %14s %9s %8s\n", "threads", "env-steps/s", "speedup", "of raw");
+  std::printf("%8s %14s %9s %22s %8s\n", "threads", "env-steps/s", "speedup", "raw mj_step/s (env eq)", "of raw");
   std::vector<int> thread_counts;
   for (int t = 1; t < n; t *= 2) thread_counts.push_back(t);
   thread_counts.push_back(n);
   double one = 0;
   for (int t : thread_counts) {
     const double rate = vec_env_steps_per_second(spec.name, n, t, args.seconds);
+    const double raw = raw_parallel(spec.name, t, args.seconds);
     if (t == 1) one = rate;
-    std::printf("%8d %14.0f %8.2fx %7.1f%%\n", t, rate, rate / one, 100.0 * rate / t / raw_env);
+    std::printf("%8d %14.0f %8.2fx %12.0f (%7.0f) %7.1f%%\n", t, rate, rate / one, raw, raw / spec.frame_skip,
+                100.0 * rate / (raw / spec.frame_skip));
   }
 }
 

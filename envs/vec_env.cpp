@@ -1,6 +1,7 @@
 #include "envs/vec_env.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -23,10 +24,12 @@ VecEnv::VecEnv(const std::string& env, int num_envs, int threads) {
 }
 
 void VecEnv::for_each_env(const std::function<void(int)>& fn) {
-  const int n = size(), parts = pool_->size();
-  pool_->run([&](int part) {
-    const int begin = n * part / parts, end = n * (part + 1) / parts;
-    for (int i = begin; i < end; ++i) fn(i);
+  // Envs are handed out one at a time rather than in fixed blocks: ended envs cost nothing,
+  // so with terminations (hopper, walker) fixed blocks would leave some threads idle.
+  std::atomic<int> next{0};
+  const int n = size();
+  pool_->run([&](int) {
+    for (int i = next.fetch_add(1, std::memory_order_relaxed); i < n; i = next.fetch_add(1, std::memory_order_relaxed)) fn(i);
   });
 }
 

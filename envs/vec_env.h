@@ -37,7 +37,7 @@ class VecEnv {
   std::vector<bool> done() const;
 
  private:
-  // Runs fn(i) for every env index, split into contiguous blocks across the pool.
+  // Runs fn(i) once for every env index, on the pool's threads.
   void for_each_env(const std::function<void(int)>& fn);
 
   std::vector<Env> envs_;

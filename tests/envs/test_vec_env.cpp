@@ -2,8 +2,12 @@
 // ended envs are frozen (no auto-reset), the thread count does not change results.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <stdexcept>
+
 #include "core/error.h"
 #include "envs/env.h"
+#include "envs/thread_pool.h"
 #include "envs/vec_env.h"
 
 namespace seqrl {
@@ -85,6 +89,30 @@ TEST(VecEnv, RejectsBadShapesAndSeedCounts) {
   auto nan_actions = torch::zeros({2, 3});
   nan_actions[1][2] = NAN;
   EXPECT_THROW(venv.step(nan_actions), Error);  // a worker's exception reaches the caller
+}
+
+// Back-to-back runs (the workers are still spinning) and runs after a pause (they have gone
+// to sleep) each call every part exactly once, and run() returns only after all have.
+TEST(ThreadPool, EveryPartOncePerRunAwakeOrAsleep) {
+  ThreadPool pool(3);
+  ASSERT_EQ(pool.size(), 3);
+  std::vector<std::atomic<int>> calls(3);
+  for (int round = 0; round < 2000; ++round) {
+    if (round % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    pool.run([&](int part) { calls[part].fetch_add(1); });
+    for (int part = 0; part < 3; ++part) ASSERT_EQ(calls[part].load(), round + 1) << "part " << part;
+  }
+}
+
+TEST(ThreadPool, RethrowsAPartsExceptionAndStaysUsable) {
+  ThreadPool pool(2);
+  EXPECT_THROW(pool.run([](int part) {
+                 if (part == 1) throw std::runtime_error("part 1 failed");
+               }),
+               std::runtime_error);
+  std::atomic<int> calls{0};
+  pool.run([&](int) { calls.fetch_add(1); });
+  EXPECT_EQ(calls.load(), 2);
 }
 
 }  // namespace
