@@ -27,13 +27,6 @@ void for_each_channel_block(int64_t B, int64_t D, const Fn& fn) {
 }
 
 template <typename T>
-T log_add_exp(T x, T y) {
-  const T m = std::max(x, y);
-  if (m == -std::numeric_limits<T>::infinity()) return m;  // both terms are log(0)
-  return m + std::log1p(std::exp(-std::abs(x - y)));
-}
-
-template <typename T>
 T sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
@@ -43,15 +36,16 @@ T sigmoid(T x) {
 template <typename T>
 void linear_scan_fwd(const T* a, const T* b, const T* h0, T* h, int64_t B, int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
+    const int64_t n = d1 - d0;
     T state[kBlock];
-    for (int64_t d = d0; d < d1; ++d) state[d - d0] = h0 ? h0[bi * D + d] : T(0);
+    for (int64_t k = 0; k < n; ++k) state[k] = h0 ? h0[bi * D + d0 + k] : T(0);
     for (int64_t t = 0; t < len; ++t) {
-      const int64_t row = (bi * len + t) * D;
-      for (int64_t d = d0; d < d1; ++d) {
-        T& s = state[d - d0];
-        s = a[row + d] * s + b[row + d];
-        h[row + d] = s;
-      }
+      // Row pointers marked restrict: the block's loop over channels then vectorizes.
+      const int64_t row = (bi * len + t) * D + d0;
+      const T* __restrict at = a + row;
+      const T* __restrict bt = b + row;
+      T* __restrict ht = h + row;
+      for (int64_t k = 0; k < n; ++k) ht[k] = state[k] = at[k] * state[k] + bt[k];
     }
   });
 }
@@ -60,35 +54,55 @@ template <typename T>
 void linear_scan_bwd(const T* a, const T* h, const T* h0, const T* g, T* grad_a, T* grad_b, T* grad_h0,
                      int64_t B, int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
+    const int64_t n = d1 - d0;
     T carry[kBlock];  // a_{t+1} lambda_{t+1}
-    std::fill(carry, carry + (d1 - d0), T(0));
+    std::fill(carry, carry + n, T(0));
     for (int64_t t = len - 1; t >= 0; --t) {
-      const int64_t row = (bi * len + t) * D;
-      const T* h_prev = t > 0 ? h + row - D : (h0 ? h0 + bi * D : nullptr);
-      for (int64_t d = d0; d < d1; ++d) {
-        const T lambda = g[row + d] + carry[d - d0];
-        grad_b[row + d] = lambda;
-        grad_a[row + d] = h_prev ? lambda * h_prev[d] : T(0);
-        carry[d - d0] = a[row + d] * lambda;
+      const int64_t row = (bi * len + t) * D + d0;
+      const T* h_prev = t > 0 ? h + row - D : (h0 ? h0 + bi * D + d0 : nullptr);
+      const T* __restrict at = a + row;
+      const T* __restrict gt = g + row;
+      T* __restrict ga = grad_a + row;
+      T* __restrict gb = grad_b + row;
+      if (h_prev) {
+        const T* __restrict hp = h_prev;
+        for (int64_t k = 0; k < n; ++k) {
+          const T lambda = gt[k] + carry[k];
+          gb[k] = lambda;
+          ga[k] = lambda * hp[k];
+          carry[k] = at[k] * lambda;
+        }
+      } else {
+        for (int64_t k = 0; k < n; ++k) {
+          const T lambda = gt[k] + carry[k];
+          gb[k] = lambda;
+          ga[k] = T(0);
+          carry[k] = at[k] * lambda;
+        }
       }
     }
-    if (grad_h0)
-      for (int64_t d = d0; d < d1; ++d) grad_h0[bi * D + d] = carry[d - d0];
+    if (grad_h0) std::copy(carry, carry + n, grad_h0 + bi * D + d0);
   });
 }
 
+// The log-space recurrence is evaluated as h_t = e^{log_a_t} h_{t-1} + e^{log_b_t} in double:
+// a sequential scan never forms products of many a's (what underflows in the parallel
+// log-space formulation), double's range (e^{±709}) holds every h whose float result is finite,
+// and it costs two exponentials per element where log-add-exp costs three transcendentals.
 template <typename T>
 void log_linear_scan_fwd(const T* log_a, const T* log_b, const T* log_h0, T* h, int64_t B, int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
-    T state[kBlock];
-    for (int64_t d = d0; d < d1; ++d)
-      state[d - d0] = log_h0 ? log_h0[bi * D + d] : -std::numeric_limits<T>::infinity();
+    const int64_t n = d1 - d0;
+    double state[kBlock];
+    for (int64_t k = 0; k < n; ++k) state[k] = log_h0 ? std::exp(double(log_h0[bi * D + d0 + k])) : 0.0;
     for (int64_t t = 0; t < len; ++t) {
-      const int64_t row = (bi * len + t) * D;
-      for (int64_t d = d0; d < d1; ++d) {
-        T& s = state[d - d0];
-        s = log_add_exp(log_a[row + d] + s, log_b[row + d]);
-        h[row + d] = std::exp(s);
+      const int64_t row = (bi * len + t) * D + d0;
+      const T* __restrict la = log_a + row;
+      const T* __restrict lb = log_b + row;
+      T* __restrict ht = h + row;
+      for (int64_t k = 0; k < n; ++k) {
+        state[k] = double(std::exp(la[k])) * state[k] + double(std::exp(lb[k]));
+        ht[k] = T(state[k]);
       }
     }
   });
@@ -98,19 +112,25 @@ template <typename T>
 void complex_scan_fwd(const T* a_re, const T* a_im, const T* b_re, const T* b_im, const T* h0_re,
                       const T* h0_im, T* h_re, T* h_im, int64_t B, int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
+    const int64_t n = d1 - d0;
     T re[kBlock], im[kBlock];
-    for (int64_t d = d0; d < d1; ++d) {
-      re[d - d0] = h0_re ? h0_re[bi * D + d] : T(0);
-      im[d - d0] = h0_im ? h0_im[bi * D + d] : T(0);
+    for (int64_t k = 0; k < n; ++k) {
+      re[k] = h0_re ? h0_re[bi * D + d0 + k] : T(0);
+      im[k] = h0_im ? h0_im[bi * D + d0 + k] : T(0);
     }
     for (int64_t t = 0; t < len; ++t) {
-      const int64_t row = (bi * len + t) * D;
-      for (int64_t d = d0; d < d1; ++d) {
-        const int64_t i = row + d, k = d - d0;
-        const T r = a_re[i] * re[k] - a_im[i] * im[k] + b_re[i];
-        const T m = a_re[i] * im[k] + a_im[i] * re[k] + b_im[i];
-        re[k] = h_re[i] = r;
-        im[k] = h_im[i] = m;
+      const int64_t row = (bi * len + t) * D + d0;
+      const T* __restrict ar = a_re + row;
+      const T* __restrict ai = a_im + row;
+      const T* __restrict br = b_re + row;
+      const T* __restrict bim = b_im + row;
+      T* __restrict hr = h_re + row;
+      T* __restrict hi = h_im + row;
+      for (int64_t k = 0; k < n; ++k) {
+        const T r = ar[k] * re[k] - ai[k] * im[k] + br[k];
+        const T m = ar[k] * im[k] + ai[k] * re[k] + bim[k];
+        hr[k] = re[k] = r;
+        hi[k] = im[k] = m;
       }
     }
   });

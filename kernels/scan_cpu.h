@@ -16,7 +16,8 @@ template <typename T>
 void linear_scan_bwd(const T* a, const T* h, const T* h0, const T* g, T* grad_a, T* grad_b, T* grad_h0,
                      int64_t B, int64_t len, int64_t D);
 
-// log_h_t = logaddexp(log_a_t + log_h_{t-1}, log_b_t); writes h = exp(log_h).
+// log_h_t = logaddexp(log_a_t + log_h_{t-1}, log_b_t); writes h = exp(log_h) (evaluated in
+// double, normal space: see scan_cpu.cpp).
 template <typename T>
 void log_linear_scan_fwd(const T* log_a, const T* log_b, const T* log_h0, T* h, int64_t B, int64_t len, int64_t D);
 
