@@ -1,12 +1,14 @@
 // `seqrl bench backbone`: training-step cost (forward + backward) of each backbone over
-// sequence lengths, and per-token step() latency at batch 1 — the runtime comparison of
-// "Were RNNs All We Needed?" (parallel-scan RNNs vs LSTM/GRU vs attention) on this machine.
+// sequence lengths with the peak memory of that pass, and per-token step() latency at batch 1 —
+// the runtime comparison of "Were RNNs All We Needed?" (parallel-scan RNNs vs LSTM/GRU vs
+// attention) on this machine.
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 
+#include "bench/peak_memory.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "models/backbone.h"
@@ -49,7 +51,10 @@ void run(const Options& o) {
   }
   std::printf("device %s, batch %lld, dim %lld, layers %lld, float32, %d threads\n", cuda ? "cuda" : "cpu",
               (long long)o.batch, (long long)o.dim, (long long)o.layers, torch::get_num_threads());
-  std::printf("%-12s %10s %8s %16s %18s\n", "backbone", "params", "T", "fwd+bwd ms/step", "step() us/token (B=1)");
+  // peak MiB: memory the first fwd+bwd pass adds above what was held before it (parameters and
+  // input excluded): device allocator peak on CUDA, process resident-set peak on the CPU.
+  std::printf("%-12s %10s %8s %16s %10s %18s\n", "backbone", "params", "T", "fwd+bwd ms/step", "peak MiB",
+              "step() us/token (B=1)");
   for (const auto& name : names) {
     BackboneConfig c;
     c.dim = o.dim;
@@ -79,8 +84,8 @@ void run(const Options& o) {
     bool skip_rest = false;
     for (auto T : o.seqs) {
       if (skip_rest) {
-        std::printf("%-12s %10lld %8lld %16s %18.1f\n", name.c_str(), (long long)params, (long long)T,
-                    "skipped: too slow", step_us);
+        std::printf("%-12s %10lld %8lld %16s %10s %18.1f\n", name.c_str(), (long long)params, (long long)T,
+                    "skipped: too slow", "-", step_us);
         continue;
       }
       auto x = torch::randn({o.batch, T, o.dim}, torch::TensorOptions().device(device).requires_grad(true));
@@ -88,28 +93,33 @@ void run(const Options& o) {
         model->zero_grad();
         model->forward(x).square().mean().backward();
       };
-      auto t0 = std::chrono::steady_clock::now();
-      pass();  // warm-up, also the time estimate
-      sync();
-      double first = seconds_since(t0);
+      double first = 0;  // warm-up pass, also the time estimate and the memory measurement
+      auto peak_mib = peak_mib_during(device, [&] {
+        auto t0 = std::chrono::steady_clock::now();
+        pass();
+        sync();
+        first = seconds_since(t0);
+      });
       double ms = first * 1e3;
       if (first * o.repeat < o.budget_s) {
-        t0 = std::chrono::steady_clock::now();
+        auto t0 = std::chrono::steady_clock::now();
         for (int r = 0; r < o.repeat; ++r) pass();
         sync();
         ms = 1e3 * seconds_since(t0) / o.repeat;
       }
-      std::printf("%-12s %10lld %8lld %16.2f %18.1f\n", name.c_str(), (long long)params, (long long)T, ms, step_us);
+      char peak_text[32] = "n/a";
+      if (peak_mib) std::snprintf(peak_text, sizeof peak_text, "%.1f", *peak_mib);
+      std::printf("%-12s %10lld %8lld %16.2f %10s %18.1f\n", name.c_str(), (long long)params, (long long)T, ms,
+                  peak_text, step_us);
       std::fflush(stdout);
       skip_rest = first > o.budget_s;
     }
   }
-  std::printf("peak memory: not reported (no allocator statistics in the C++ API shared by LibTorch 1.13 and 2.x)\n");
 }
 
 void add_bench_backbone(CLI::App& group) {
   auto o = std::make_shared<Options>();
-  auto* cmd = group.add_subcommand("backbone", "Backbones: fwd+bwd ms per training step and step() latency");
+  auto* cmd = group.add_subcommand("backbone", "Backbones: fwd+bwd ms and peak memory per training step, step() latency");
   cmd->add_option("--backbones", o->backbones, "Names or 'all'")->delimiter(',');
   cmd->add_option("--seq", o->seqs, "Sequence lengths")->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
