@@ -1,5 +1,9 @@
 // seqrl table: the paper-style score table over many runs; seqrl plot: learning curves.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -49,6 +53,17 @@ std::string gp_quote(const std::string& s) {
   return q + "'";
 }
 
+// The last non-empty line of `text`, trimmed (gnuplot's error comes last).
+std::string last_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string last = "no message";
+  for (std::string line; std::getline(in, line);) {
+    const auto b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
+    if (b != std::string::npos) last = line.substr(b, e - b + 1);
+  }
+  return last;
+}
+
 void add_plot(CLI::App& app) {
   auto a = std::make_shared<PlotArgs>();
   auto* cmd = app.add_subcommand("plot", "Learning curves (loss, evaluation score) of runs as a PNG, via gnuplot");
@@ -71,14 +86,28 @@ void add_plot(CLI::App& app) {
       gp << (i ? ", " : "") << gp_quote((fs::path(a->runs[i]) / "metrics.csv").string())
          << " using 1:8 with linespoints title " << gp_quote(fs::path(a->runs[i]).filename().string());
     gp << "\nunset multiplot\n";
-    FILE* pipe = ::popen("gnuplot 2>&1", "w");
-    if (!pipe) throw Error("plot: cannot run gnuplot (install gnuplot-nox; scripts/setup.sh does)");
-    std::fputs(gp.str().c_str(), pipe);
-    int status = ::pclose(pipe);
+    // gnuplot reads the script from a file; its stdout (where it draws when the output file cannot be
+    // opened) is dropped and its messages are read back, so a failure is one line, not a PNG on the terminal.
+    char script[] = "/tmp/seqrl_plot_XXXXXX";
+    int fd = ::mkstemp(script);
+    if (fd < 0) throw Error("plot: cannot create a temporary gnuplot script in /tmp");
+    const std::string text = gp.str();
+    const bool written = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+    ::close(fd);
+    std::string messages;
+    int status = -1;
+    if (FILE* pipe = written ? ::popen(("gnuplot " + std::string(script) + " 2>&1 >/dev/null").c_str(), "r") : nullptr) {
+      char buf[4096];
+      while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) messages.append(buf, n);
+      status = ::pclose(pipe);
+    }
+    fs::remove(script);
     if (status != 0 || !fs::exists(tmp)) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      throw Error("plot: gnuplot failed (exit " + std::to_string(status) + ")");
+      if (status == -1 || (WIFEXITED(status) && WEXITSTATUS(status) == 127))
+        throw Error("plot: cannot run gnuplot (install gnuplot-nox; scripts/setup.sh does)");
+      throw Error("plot: gnuplot failed writing " + out + ": " + last_line(messages));
     }
     fs::rename(tmp, out);
     std::cout << "wrote " << out << "\n";

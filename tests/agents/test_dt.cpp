@@ -173,14 +173,6 @@ TEST(DtEval, WindowAndRecurrentModesTakeTheSameActionsWhileTheHistoryFitsTheWind
   fs::remove_all(dir);
 }
 
-std::string tiny_yaml(const std::string& data, int64_t steps, int64_t ckpt_every) {
-  return "data:\n  path: " + data +
-         "\nmodel:\n  backbone: mingru\n  context: 8\n  embed_dim: 16\n  layers: 1\n  dropout: 0.1\n"
-         "train:\n  steps: " + std::to_string(steps) + "\n  batch_size: 8\n  lr: 0.003\n  warmup_steps: 5\n"
-         "  log_every: 5\n  ckpt_every: " + std::to_string(ckpt_every) +
-         "\n  eval_every: 0\neval:\n  episodes: 1\n  modes: window\nrun:\n  threads: 1\n";
-}
-
 std::map<std::string, torch::Tensor> model_tensors(const std::string& run_dir) {
   CheckpointReader r(resolve_checkpoint(run_dir));
   DtConfig c;
