@@ -315,8 +315,9 @@ void set_rng_state(std::mt19937_64& rng, const std::string& state, const std::st
   if (ss.fail()) throw Error(what + ": corrupt random generator state");
 }
 
-// Deterministic policy on fixed seeds, so evaluations at different steps are comparable.
-std::pair<double, double> evaluate(Env& env, Actor& actor, int episodes, int64_t seed, torch::Device device) {
+}  // namespace
+
+std::pair<double, double> evaluate_actor(Env& env, Actor& actor, int episodes, int64_t seed, torch::Device device) {
   std::vector<double> returns;
   for (int e = 0; e < episodes; ++e) {
     auto obs = env.reset(static_cast<uint64_t>(seed) * 7919 + 1'000'000'007ull + e);
@@ -334,8 +335,6 @@ std::pair<double, double> evaluate(Env& env, Actor& actor, int episodes, int64_t
   for (double r : returns) var += (r - mean) * (r - mean) / returns.size();
   return {mean, std::sqrt(var)};
 }
-
-}  // namespace
 
 std::map<std::string, torch::Tensor> load_replay_rows(const std::string& path, int64_t* total_added) {
   CheckpointReader r(path);
@@ -478,7 +477,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
       if (!std::isnan(last_return)) row["episode_return"] = last_return, row["episode_length"] = last_length;
       std::string extra = std::isnan(last_return) ? "" : fmt::format("return {:.1f}", last_return);
       if (eval_now) {
-        auto [mean, sd] = evaluate(eval_env, agent.actor, run.eval_episodes, run.seed, device);
+        auto [mean, sd] = evaluate_actor(eval_env, agent.actor, run.eval_episodes, run.seed, device);
         row["eval_return"] = mean, row["eval_return_std"] = sd;
         result.final_eval_return = mean;
         row["eval_normalized"] = normalized_score(spec.name, mean);

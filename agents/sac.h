@@ -19,6 +19,7 @@
 namespace seqrl {
 
 class Config;
+class Env;
 class CheckpointWriter;
 class CheckpointReader;
 
@@ -130,6 +131,10 @@ torch::Device pick_device(const std::string& name);
 // One action from an actor for one observation (the env loop and the collector).
 std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic,
                                   double* log_prob, torch::Device device);
+
+// Deterministic policy on fixed seeds (the same for every call), so that evaluations at
+// different steps are comparable: mean and std of the episode returns.
+std::pair<double, double> evaluate_actor(Env& env, Actor& actor, int episodes, int64_t seed, torch::Device device);
 
 // A run's saved replay buffer (RUN/checkpoints/replay.pt): rows oldest first, keyed like
 // ReplayBuffer::rows_in_order(); `total_added` gets the transitions ever added.

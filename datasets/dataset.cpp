@@ -12,6 +12,7 @@
 #include "datasets/checked_read.h"
 #include "datasets/hdf5_io.h"
 #include "datasets/readers.h"
+#include "datasets/suite.h"
 
 namespace seqrl {
 namespace {
@@ -27,10 +28,16 @@ std::string env_list() {
   return s;
 }
 
-// A Minari dataset folder holds data/main_data.hdf5.
-std::string resolve_file(const std::string& path) {
+// A dataset name (datasets/suite.h) names a file; a Minari dataset folder holds data/main_data.hdf5.
+std::string resolve_file(const std::string& spec) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  const std::string path = resolve_dataset_spec(spec);
+  if (path != spec && !fs::exists(path, ec))
+    throw Error(spec + ": " + path + " is not there (" +
+                (spec.rfind("seqrl:", 0) == 0 ? "make it with `seqrl dataset make " + spec.substr(6) + "`"
+                                              : std::string("put D4RL's file there, or set SEQRL_DATA_DIR")) +
+                ")");
   if (!fs::is_directory(path, ec)) return path;
   for (const char* rel : {"data/main_data.hdf5", "main_data.hdf5"})
     if (fs::exists(fs::path(path) / rel, ec)) return (fs::path(path) / rel).string();

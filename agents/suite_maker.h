@@ -1,0 +1,36 @@
+// Making the seqrl locomotion suite's files (datasets/suite.h) from their records:
+//   random, medium, expert   rollouts (agents/collector.h) of uniform actions or a shipped actor
+//   medium-replay            a deterministic re-run of the SAC run up to the medium policy's step,
+//                            then its replay buffer (too large to ship: 100k+ float64 rows)
+//   medium-expert            the medium file cut after its last finished episode, then expert
+// and checking what came out against the recorded statistics.
+#pragma once
+#include <string>
+
+#include "datasets/suite.h"
+
+namespace seqrl {
+
+struct SuiteMakeOptions {
+  std::string out;      // "" : suite_file(name)
+  bool record = false;  // store the statistics (and time) in suite.json instead of checking them
+};
+
+struct SuiteMakeResult {
+  std::string path;
+  SuiteStats stats;
+  double seconds = 0;
+  std::string check;  // "identical to the record", "recorded", or "no record to check against"
+};
+
+// Throws seqrl::Error when the file's statistics differ from the record; the file is then left
+// at "<out>.unverified.hdf5" and nothing is written at `out`.
+SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const SuiteMakeOptions& options);
+
+// Copies the actor of SAC checkpoint `checkpoint` into the suite as policies/<name>.pt, copies
+// the run's config.yaml as sac/<env>-s<seed>.yaml, evaluates the deterministic policy over
+// `episodes` episodes and updates the record of `name` (medium or expert) and, for medium, of
+// <env>-medium-replay. The statistics recorded for the files are cleared (the files change).
+void adopt_suite_policy(Suite& suite, const std::string& name, const std::string& checkpoint, int episodes);
+
+}  // namespace seqrl
