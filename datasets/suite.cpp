@@ -16,7 +16,7 @@
 
 namespace seqrl {
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // suite.json keeps "name" first
 
 namespace {
 
