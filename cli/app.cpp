@@ -1,4 +1,5 @@
-// seqrl: one executable, subcommands registered by the files beside this one.
+// The seqrl command line: subcommands registered by the files beside this one, parsed and run
+// by seqrl::cli::run (called by cli/main.cpp and by programs that add their own backbones).
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -89,12 +90,10 @@ int run_main(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace seqrl::cli
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   try {
-    return seqrl::cli::run_main(argc, argv);
-  } catch (const seqrl::Error& e) {
+    return run_main(argc, argv);
+  } catch (const Error& e) {
     std::fprintf(stderr, "seqrl: error: %s\n", e.what());
     return e.exit_code();
   } catch (const c10::Error& e) {
@@ -105,3 +104,5 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
+
+}  // namespace seqrl::cli
