@@ -71,7 +71,7 @@ double random_policy_return(const std::string& env_name, int episodes, uint64_t 
 
 void run(const SacBenchArgs& args) {
   const auto& spec = env_spec(args.env);
-  auto device = pick_device(args.device);
+  auto device = pick_device(args.device, "--device");
   torch::manual_seed(static_cast<uint64_t>(args.seed));
   std::mt19937_64 rng(static_cast<uint64_t>(args.seed));
   Env env(spec.name);
