@@ -67,13 +67,6 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
   }
 }
 
-bool CheckpointReader::has(const std::string& name) {
-  torch::Tensor t;
-  if (archive_.try_read(name, t)) return true;
-  torch::serialize::InputArchive sub;
-  return archive_.try_read(name, sub);
-}
-
 void CheckpointReader::module(const std::string& name, torch::nn::Module& module) {
   torch::serialize::InputArchive sub;
   if (!archive_.try_read(name, sub)) throw Error(path_ + ": checkpoint has no module '" + name + "'");

@@ -27,7 +27,6 @@ class CheckpointReader {
  public:
   // Throws seqrl::Error naming the path if it is missing or not a checkpoint.
   explicit CheckpointReader(const std::string& path);
-  bool has(const std::string& name);
   // Each throws seqrl::Error naming the path and the missing/mismatched entry.
   void module(const std::string& name, torch::nn::Module& module);
   void optimizer(const std::string& name, torch::optim::Optimizer& optimizer);

@@ -13,7 +13,9 @@
 #include "agents/sac.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/rng.h"
 #include "core/run_dir.h"
+#include "core/stats.h"
 #include "datasets/checked_read.h"
 #include "datasets/d4rl_writer.h"
 #include "datasets/dataset.h"
@@ -46,9 +48,7 @@ CollectSummary summarize(const Rows& rows) {
   s.rows = rows.at("rewards").size(0);
   auto rets = finished_returns(rows);
   s.episodes = static_cast<int64_t>(rets.size());
-  for (double x : rets) s.return_mean += x / rets.size();
-  for (double x : rets) s.return_std += (x - s.return_mean) * (x - s.return_mean) / rets.size();
-  s.return_std = std::sqrt(s.return_std);
+  std::tie(s.return_mean, s.return_std) = mean_std(rets);
   s.complete = true;
   return s;
 }
@@ -205,7 +205,7 @@ CollectSummary rollout(const CollectConfig& cfg) {
       chunks = static_cast<int64_t>(p.number("chunks"));
       rows_done = static_cast<int64_t>(p.number("rows"));
       episodes = static_cast<int64_t>(p.number("episodes"));
-      std::istringstream(p.text("rng")) >> rng;
+      rng_from_text(rng, p.text("rng"), progress_path);
       p.torch_rng();
       spdlog::info("resuming {}: {} rows in {} chunks", partial, rows_done, chunks);
     }
@@ -261,9 +261,7 @@ CollectSummary rollout(const CollectConfig& cfg) {
     pw.number("chunks", static_cast<double>(chunks));
     pw.number("rows", static_cast<double>(rows_done));
     pw.number("episodes", static_cast<double>(episodes));
-    std::ostringstream rs;
-    rs << rng;
-    pw.text("rng", rs.str());
+    pw.text("rng", rng_to_text(rng));
     pw.torch_rng();
     pw.save(progress_path);
   }

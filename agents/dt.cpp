@@ -9,6 +9,7 @@
 
 #include "agents/checkpoint.h"
 #include "core/atomic_file.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
@@ -28,13 +29,11 @@ void DtConfig::bind(Config& c) {
   c.add("run.out_dir", &out_dir, {}, "folder that receives run folders");
   c.add("data.path", &dataset, {}, "D4RL .hdf5 file or Minari dataset");
   c.add("data.env", &env, {}, "hopper | halfcheetah | walker2d (empty: from the file)");
-  std::vector<std::string> names;
-  for (const auto& info : backbone_registry()) names.push_back(info.name);
-  c.add("model.backbone", &backbone, names, "sequence backbone");
+  c.add("model.backbone", &backbone, backbone_names(), "sequence backbone");
   c.add("model.context", &context, 1, 4096, "K: steps per training window");
   c.add("model.embed_dim", &embed_dim, 1, 65536, "model width");
   c.add("model.layers", &layers, 1, 256, "residual blocks");
-  c.add("model.heads", &heads, 1, 256, "attention heads");
+  c.add("model.heads", &heads, 1, 256, "heads of every head-wise backbone (transformer, mlstm, slstm, aaren)");
   c.add("model.dropout", &dropout, 0.0, 0.99, "dropout");
   c.add("model.max_ep_len", &max_ep_len, 1, 1000000, "timestep embedding size");
   for (const auto& info : backbone_registry())
@@ -69,12 +68,6 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 void on_sigint(int) { g_interrupted = true; }
-
-torch::Device pick_device(const std::string& device) {
-  if (device == "cuda" && !torch::cuda::is_available()) throw Error("run.device = cuda: no CUDA device available");
-  if (device == "cuda" || (device == "auto" && torch::cuda::is_available())) return torch::kCUDA;
-  return torch::kCPU;
-}
 
 DecisionModel make_model(const DtConfig& c, int64_t obs_dim, int64_t act_dim) {
   DecisionModelConfig m;

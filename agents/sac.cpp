@@ -8,9 +8,12 @@
 #include "agents/checkpoint.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/rng.h"
 #include "core/run_dir.h"
+#include "core/stats.h"
 #include "envs/env.h"
 
 namespace seqrl {
@@ -122,14 +125,6 @@ torch::Tensor alpha_loss(const torch::Tensor& log_alpha, const torch::Tensor& lo
 }
 
 // ---- agent ----
-
-torch::Device pick_device(const std::string& name) {
-  if (name == "cpu") return torch::kCPU;
-  if (name == "cuda" && !torch::cuda::is_available())
-    throw Error("run.device: cuda requested but this LibTorch build sees no CUDA device");
-  if (name == "cuda" || (name == "auto" && torch::cuda::is_available())) return torch::kCUDA;
-  return torch::kCPU;
-}
 
 std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic,
                                   double* log_prob, torch::Device device) {
@@ -303,18 +298,6 @@ const std::vector<std::string> kMetricColumns = {
     "episodes", "episode_return", "episode_length", "eval_return", "eval_return_std", "eval_normalized",
     "env_steps_per_s"};
 
-std::string rng_state(const std::mt19937_64& rng) {
-  std::ostringstream ss;
-  ss << rng;
-  return ss.str();
-}
-
-void set_rng_state(std::mt19937_64& rng, const std::string& state, const std::string& what) {
-  std::istringstream ss(state);
-  ss >> rng;
-  if (ss.fail()) throw Error(what + ": corrupt random generator state");
-}
-
 }  // namespace
 
 std::pair<double, double> evaluate_actor(Env& env, Actor& actor, int episodes, int64_t seed, torch::Device device) {
@@ -330,10 +313,7 @@ std::pair<double, double> evaluate_actor(Env& env, Actor& actor, int episodes, i
     }
     returns.push_back(ret);
   }
-  double mean = 0, var = 0;
-  for (double r : returns) mean += r / returns.size();
-  for (double r : returns) var += (r - mean) * (r - mean) / returns.size();
-  return {mean, std::sqrt(var)};
+  return mean_std(returns);
 }
 
 std::map<std::string, torch::Tensor> load_replay_rows(const std::string& path, int64_t* total_added) {
@@ -367,7 +347,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     step = static_cast<int64_t>(r.number("step"));
     episode = static_cast<int64_t>(r.number("episode"));
     wall_before = r.number("wall_time");
-    set_rng_state(rng, r.text("rng"), r.path());
+    rng_from_text(rng, r.text("rng"), r.path());
     r.torch_rng();
     if (!fs::exists(replay_path))
       throw Error(replay_path + ": missing; cannot resume a run saved with run.save_replay=false");
@@ -404,7 +384,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     agent.save(w);
     w.number("step", static_cast<double>(step));
     w.number("episode", static_cast<double>(episode));
-    w.text("rng", rng_state(rng));
+    w.text("rng", rng_to_text(rng));
     w.torch_rng();
     w.text("env", spec.name);
     w.text("config", cfg.to_yaml());
@@ -480,9 +460,9 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
         auto [mean, sd] = evaluate_actor(eval_env, agent.actor, run.eval_episodes, run.seed, device);
         row["eval_return"] = mean, row["eval_return_std"] = sd;
         result.final_eval_return = mean;
-        row["eval_normalized"] = normalized_score(spec.name, mean);
+        row["eval_normalized"] = d4rl_normalized_score(spec.name, mean);
         spdlog::info("step {}: eval return {:.1f} +- {:.1f} (normalized {:.1f}), alpha {:.3f}", step, mean, sd,
-                     normalized_score(spec.name, mean), agent.alpha());
+                     d4rl_normalized_score(spec.name, mean), agent.alpha());
       }
       metrics.append(row);
       metrics.flush();

@@ -127,7 +127,6 @@ class Sac {
   std::unique_ptr<torch::optim::Adam> actor_opt_, critic_opt_, alpha_opt_;
 };
 
-torch::Device pick_device(const std::string& name);
 // One action from an actor for one observation (the env loop and the collector).
 std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic,
                                   double* log_prob, torch::Device device);

@@ -10,6 +10,7 @@
 
 #include "bench/peak_memory.h"
 #include "cli/command.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "models/backbone.h"
 
@@ -19,7 +20,7 @@ namespace {
 struct Options {
   std::vector<std::string> backbones{"all"};
   std::vector<int64_t> seqs{64, 512};
-  int64_t batch = 16, dim = 128, layers = 3;
+  int64_t batch = 16, dim = 128, layers = 3, heads = 4;
   int repeat = 3, steps = 100;
   double budget_s = 20;  // skip a (backbone, length) whose first pass took longer than this
   std::string device = "auto";
@@ -30,9 +31,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 void run(const Options& o) {
-  const bool cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
-  if (o.device == "cuda" && !torch::cuda::is_available()) throw Error("--device cuda: no CUDA device available");
-  torch::Device device = cuda ? torch::kCUDA : torch::kCPU;
+  const torch::Device device = pick_device(o.device, "--device");
+  const bool cuda = device.is_cuda();
   auto sync = [&] {
     if (cuda) torch::cuda::synchronize();
   };
@@ -47,7 +47,7 @@ void run(const Options& o) {
       names.push_back(n);
       continue;
     }
-    for (const auto& info : backbone_registry()) names.push_back(info.name);
+    for (const auto& name : backbone_names()) names.push_back(name);
   }
   std::printf("device %s, batch %lld, dim %lld, layers %lld, float32, %d threads\n", cuda ? "cuda" : "cpu",
               (long long)o.batch, (long long)o.dim, (long long)o.layers, torch::get_num_threads());
@@ -59,6 +59,7 @@ void run(const Options& o) {
     BackboneConfig c;
     c.dim = o.dim;
     c.layers = o.layers;
+    c.heads = o.heads;
     c.dropout = 0.0;
     int64_t max_seq = *std::max_element(o.seqs.begin(), o.seqs.end());
     c.max_tokens = max_seq;
@@ -125,6 +126,7 @@ void add_bench_backbone(CLI::App& group) {
   cmd->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--dim", o->dim, "Width")->check(CLI::PositiveNumber);
   cmd->add_option("--layers", o->layers, "Layers")->check(CLI::PositiveNumber);
+  cmd->add_option("--heads", o->heads, "model.heads of the head-wise backbones")->check(CLI::PositiveNumber);
   cmd->add_option("--repeat", o->repeat, "Timed passes per length")->check(CLI::PositiveNumber);
   cmd->add_option("--budget", o->budget_s, "Skip longer lengths once a pass takes more seconds than this");
   cmd->add_option("--device", o->device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));

@@ -16,6 +16,7 @@
 #include "agents/sac.h"
 #include "cli/command.h"
 #include "core/config.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "envs/env.h"
 
@@ -70,7 +71,7 @@ double random_policy_return(const std::string& env_name, int episodes, uint64_t 
 
 void run(const SacBenchArgs& args) {
   const auto& spec = env_spec(args.env);
-  auto device = pick_device(args.device);
+  auto device = pick_device(args.device, "--device");
   torch::manual_seed(static_cast<uint64_t>(args.seed));
   std::mt19937_64 rng(static_cast<uint64_t>(args.seed));
   Env env(spec.name);
@@ -119,13 +120,14 @@ void run(const SacBenchArgs& args) {
   auto t1 = Clock::now();
   auto result = run_sac(run, c, "");
   double random_ret = random_policy_return(spec.name, 10, 12345);
-  bool learns = result.final_eval_return > random_ret + 0.1 * (spec.ref_expert - spec.ref_random);
+  const auto* reference = find_d4rl_reference(spec.name);
+  bool learns = result.final_eval_return > random_ret + 0.1 * (reference->expert - reference->random);
   std::printf("\nlearning check: %lld env steps in %.0f s (run folder %s)\n", (long long)steps, since(t1),
               result.dir.c_str());
   std::printf("%-44s %12.1f (normalized %.1f)\n", "uniform random policy return, 10 episodes", random_ret,
-              normalized_score(spec.name, random_ret));
+              d4rl_normalized_score(spec.name, random_ret));
   std::printf("%-44s %12.1f (normalized %.1f)\n", "SAC deterministic return, 10 episodes", result.final_eval_return,
-              normalized_score(spec.name, result.final_eval_return));
+              d4rl_normalized_score(spec.name, result.final_eval_return));
   std::printf("%s: SAC %s the random policy by >= 10 normalized points\n", learns ? "PASS" : "FAIL",
               learns ? "beats" : "does not beat");
   if (!learns) throw Error("bench sac --learn: SAC did not improve over the random policy");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "kernels/scan.h"
 
@@ -153,8 +154,8 @@ std::vector<Impl> implementations(const Options& o, int64_t B, int64_t T, int64_
 }
 
 void run_bench(const Options& o) {
-  const bool cuda = o.device == "cuda";
-  if (cuda && !torch::cuda::is_available()) throw Error("--device cuda: no CUDA device is available");
+  const torch::Device device = pick_device(o.device, "--device");
+  const bool cuda = device.is_cuda();
   auto dims = split(o.shape.empty() ? (cuda ? "64,4096,512" : "8,2048,256") : o.shape);
   if (dims.size() != 3) throw UsageError("--shape: expected B,T,D (three positive integers), got '" + o.shape + "'");
   int64_t s[3];
@@ -169,7 +170,6 @@ void run_bench(const Options& o) {
   for (const auto& op : split(o.ops))
     if (op != "linear" && op != "log" && op != "complex" && op != "selective")
       throw UsageError("--ops: unknown op '" + op + "' (expected linear, log, complex, selective)");
-  const torch::Device device(cuda ? torch::kCUDA : torch::kCPU);
   const auto opt = torch::TensorOptions().dtype(torch::kFloat).device(device);
   const int64_t B = s[0], T = s[1], D = s[2];
   const double bytes = double(B * T * D) * sizeof(float);

@@ -31,7 +31,7 @@ void add_list(CLI::App& group) {
   cmd->add_flag("--json", a->json, "Machine-readable output");
   cmd->add_option("--dim", a->dim, "Width for the parameter count")->check(CLI::PositiveNumber);
   cmd->add_option("--layers", a->layers, "Layers for the parameter count")->check(CLI::PositiveNumber);
-  cmd->add_option("--heads", a->heads, "Attention heads (transformer)")->check(CLI::PositiveNumber);
+  cmd->add_option("--heads", a->heads, "model.heads: heads of every head-wise backbone")->check(CLI::PositiveNumber);
   cmd->callback([a] {
     const auto& all = backbone_registry();
     if (a->json) std::cout << "[\n";
@@ -67,13 +67,11 @@ void add_check(CLI::App& group) {
   cmd->add_option("names", a->names, "Backbones to check (default: all)");
   cmd->add_option("--dim", a->dim, "Width")->check(CLI::PositiveNumber);
   cmd->add_option("--layers", a->layers, "Layers")->check(CLI::PositiveNumber);
-  cmd->add_option("--heads", a->heads, "Attention heads")->check(CLI::PositiveNumber);
+  cmd->add_option("--heads", a->heads, "model.heads: heads of every head-wise backbone")->check(CLI::PositiveNumber);
   cmd->add_option("--seq", a->seq, "Tokens per sequence")->check(CLI::PositiveNumber);
   cmd->add_option("--seed", a->seed, "Seed of the random inputs and weights")->check(CLI::NonNegativeNumber);
   cmd->callback([a] {
-    std::vector<std::string> names = a->names;
-    if (names.empty())
-      for (const auto& info : backbone_registry()) names.push_back(info.name);
+    const auto names = a->names.empty() ? backbone_names() : a->names;
     for (const auto& n : names) {
       try {
         backbone_info(n);

@@ -38,7 +38,7 @@ void add_collect(CLI::App& parent) {
     }
     std::printf("%s: %lld rows, %lld finished episodes, return %.1f +- %.1f", cfg->out.c_str(), (long long)s.rows,
                 (long long)s.episodes, s.return_mean, s.return_std);
-    if (s.episodes > 0) std::printf(" (normalized %.1f)", normalized_score(cfg->env, s.return_mean));
+    if (s.episodes > 0) std::printf(" (normalized %.1f)", d4rl_normalized_score(cfg->env, s.return_mean));
     std::printf("\n");
   });
 }

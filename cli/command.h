@@ -19,6 +19,10 @@ using AddCommand = void (*)(CLI::App& parent);
 // that main() creates when at least one command registers under it. order sorts --help.
 bool register_command(const char* parent, int order, AddCommand add);
 
+// Parses argv and runs the chosen command; returns the exit code (errors print one line).
+// The whole `seqrl` program; a program with extra backbones calls it from its main().
+int run(int argc, char** argv);
+
 }  // namespace seqrl::cli
 
 #define SEQRL_CONCAT_INNER(a, b) a##b

@@ -281,8 +281,6 @@ void Config::resolve() {
   pending_.clear();
 }
 
-bool Config::has(const std::string& key) const { return entries_.count(key) > 0; }
-
 std::vector<std::string> Config::keys() const { return order_; }
 
 namespace {

@@ -43,7 +43,6 @@ class Config {
   // Validates every pending value and stores it in its field. Call once after loading.
   void resolve();
 
-  bool has(const std::string& key) const;
   std::vector<std::string> keys() const;
   // The resolved configuration as nested YAML (every key, defaults included).
   std::string to_yaml() const;

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/stats.h"
 #include "datasets/checked_read.h"
 #include "datasets/hdf5_io.h"
 #include "datasets/readers.h"
@@ -16,17 +17,6 @@
 
 namespace seqrl {
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string env_list() {
-  std::string s;
-  for (const auto& e : d4rl_envs()) s += (s.empty() ? "" : ", ") + std::string(e.name);
-  return s;
-}
 
 // A dataset name (datasets/suite.h) names a file; a Minari dataset folder holds data/main_data.hdf5.
 std::string resolve_file(const std::string& spec) {
@@ -48,41 +38,29 @@ std::string resolve_file(const std::string& spec) {
 const D4rlEnvInfo& choose_env(const Dataset& ds, const std::string& env_arg, const std::vector<std::string>& hints) {
   if (!env_arg.empty()) {
     if (auto* e = find_d4rl_env(env_arg)) return *e;
-    throw Error("--env " + env_arg + ": unknown environment, expected one of " + env_list());
+    throw Error("--env " + env_arg + ": unknown environment, expected one of " + d4rl_env_list());
   }
   if (auto* e = find_d4rl_env(std::filesystem::path(ds.path).filename().string())) return *e;
   for (const auto& h : hints)
     if (auto* e = find_d4rl_env(h)) return *e;
   if (ds.layout == "minari")
     if (auto* e = find_d4rl_env(std::filesystem::path(ds.path).parent_path().string())) return *e;
-  throw Error(ds.path + ": cannot tell the environment from the file name or metadata; pass --env (" + env_list() +
+  throw Error(ds.path + ": cannot tell the environment from the file name or metadata; pass --env (" + d4rl_env_list() +
               ")");
 }
 
 }  // namespace
 
 const std::vector<D4rlEnvInfo>& d4rl_envs() {
-  // Dims: ../shared/facts/d4rl_format.md; reference returns: d4rl/infos.py (same sheet).
-  static const std::vector<D4rlEnvInfo> envs = {
-      {"halfcheetah", 17, 6, -280.178953, 12135.0},
-      {"hopper", 11, 3, -20.272305, 3234.3},
-      {"walker2d", 17, 6, 1.629008, 4592.3},
-  };
+  static const std::vector<D4rlEnvInfo> envs = {{"halfcheetah", 17, 6}, {"hopper", 11, 3}, {"walker2d", 17, 6}};
   return envs;
 }
 
 const D4rlEnvInfo* find_d4rl_env(const std::string& text) {
-  auto t = lower(text);
-  t.erase(std::remove(t.begin(), t.end(), '_'), t.end());  // "half_cheetah"
+  const auto* reference = find_d4rl_reference(text);  // the one spelling rule
   for (const auto& e : d4rl_envs())
-    if (t.find(e.name) != std::string::npos) return &e;
+    if (reference && std::string(e.name) == reference->env) return &e;
   return nullptr;
-}
-
-double d4rl_normalized_score(const std::string& env, double ret) {
-  const auto* e = find_d4rl_env(env);
-  if (!e) throw Error("env '" + env + "': no D4RL reference scores, expected one of " + env_list());
-  return 100.0 * (ret - e->ref_random) / (e->ref_expert - e->ref_random);
 }
 
 Dataset load_dataset(const std::string& path_arg, const std::string& env_arg) {
@@ -141,11 +119,7 @@ DatasetStats dataset_stats(const Dataset& ds) {
   if (rets.empty())
     for (const auto& ep : ds.episodes) rets.push_back(ep.ret);
   if (!rets.empty()) {
-    double sum = std::accumulate(rets.begin(), rets.end(), 0.0);
-    st.return_mean = sum / double(rets.size());
-    double var = 0;
-    for (double x : rets) var += (x - st.return_mean) * (x - st.return_mean);
-    st.return_std = std::sqrt(var / double(rets.size()));
+    std::tie(st.return_mean, st.return_std) = mean_std(rets);
     st.return_min = *std::min_element(rets.begin(), rets.end());
     st.return_max = *std::max_element(rets.begin(), rets.end());
   }

@@ -1,6 +1,7 @@
 // Offline datasets in memory: the D4RL flat HDF5 layout (v0/v1/v2) and Minari's per-episode
-// layout, read whole into contiguous float32 tensors and validated. Facts:
-// ../shared/facts/d4rl_format.md.
+// layout, read whole into contiguous float32 tensors and validated. Layouts: Farama-Foundation/
+// D4RL (d4rl/offline_env.py, scripts/generation/mujoco/*.py) and Farama-Foundation/Minari
+// (docs/content/dataset_standards.md).
 //
 //   auto ds = seqrl::load_dataset("hopper-medium-v2.hdf5");   // env from the file name
 //   auto st = seqrl::dataset_stats(ds);
@@ -10,6 +11,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/d4rl.h"
 
 namespace seqrl {
 
@@ -31,12 +34,12 @@ struct Dataset {
   int64_t size() const { return rewards.defined() ? rewards.size(0) : 0; }
 };
 
-// The three D4RL locomotion environments: dims and reference returns (d4rl/infos.py). Kept
-// here so datasets do not depend on envs/.
+// The three D4RL locomotion environments and their dims (the Gym v2 envs' observation and
+// action sizes, openai/gym 0.18 gym/envs/mujoco). Kept here so datasets do not depend on envs/;
+// their reference returns are core/d4rl.h.
 struct D4rlEnvInfo {
   const char* name;
   int64_t obs_dim, act_dim;
-  double ref_random, ref_expert;
 };
 const std::vector<D4rlEnvInfo>& d4rl_envs();
 // The env whose name occurs in `text` (case-insensitive, e.g. "Hopper-v3",
@@ -65,8 +68,5 @@ struct DatasetStats {
   double normalized_mean = 0, normalized_std = 0;  // x100
 };
 DatasetStats dataset_stats(const Dataset& ds);
-
-// D4RL normalized score x100: 100 * (ret - random) / (expert - random). Throws on unknown env.
-double d4rl_normalized_score(const std::string& env, double ret);
 
 }  // namespace seqrl

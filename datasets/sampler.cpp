@@ -1,9 +1,9 @@
 #include "datasets/sampler.h"
 
 #include <limits>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/rng.h"
 
 namespace seqrl {
 
@@ -77,18 +77,8 @@ SequenceBatch SequenceSampler::sample(int64_t batch_size) {
   return batch;
 }
 
-std::string SequenceSampler::rng_state() const {
-  std::ostringstream s;
-  s << rng_;
-  return s.str();
-}
+std::string SequenceSampler::rng_state() const { return rng_to_text(rng_); }
 
-void SequenceSampler::set_rng_state(const std::string& state) {
-  std::istringstream s(state);
-  std::mt19937_64 rng;
-  s >> rng;
-  if (s.fail()) throw Error("sampler rng state: malformed (expected a saved std::mt19937_64 state)");
-  rng_ = rng;
-}
+void SequenceSampler::set_rng_state(const std::string& state) { rng_from_text(rng_, state, "sampler rng state"); }
 
 }  // namespace seqrl

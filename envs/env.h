@@ -1,10 +1,12 @@
 // MuJoCo locomotion environments with Gym v3 semantics (HalfCheetah, Hopper, Walker2d),
-// on the MuJoCo C API. Facts: ../shared/facts/gym_mujoco_envs.md.
+// on the MuJoCo C API. Source: openai/gym 0.18.0, gym/envs/mujoco/*_v3.py and assets/*.xml.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "core/d4rl.h"
 
 namespace seqrl {
 
@@ -14,14 +16,11 @@ struct EnvSpec {
   int nq, nv;
   int frame_skip;
   int max_episode_steps;  // 1000: reached -> truncated
-  double ref_random, ref_expert;  // D4RL reference returns
 };
 
 std::vector<std::string> env_names();
 // Accepts "hopper", "Hopper-v3", "hopper-medium-v2"...; throws seqrl::Error listing valid names.
 const EnvSpec& env_spec(const std::string& name);
-// D4RL normalized score, x100: 100 * (ret - random) / (expert - random).
-double normalized_score(const std::string& env, double ret);
 
 struct StepResult {
   std::vector<double> obs;

@@ -8,16 +8,6 @@
 
 namespace seqrl {
 
-std::pair<double, double> mean_std(const std::vector<double>& values) {
-  if (values.empty()) return {0.0, 0.0};
-  double sum = 0;
-  for (double v : values) sum += v;
-  double mean = sum / double(values.size());
-  double sq = 0;
-  for (double v : values) sq += (v - mean) * (v - mean);
-  return {mean, std::sqrt(sq / double(values.size()))};
-}
-
 std::vector<double> default_targets(const std::string& env) {
   const auto& name = env_spec(env).name;
   if (name == "hopper") return {3600, 1800};
@@ -134,7 +124,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   result.target = settings.target;
   result.returns = returns;
   result.lengths = lengths;
-  for (double r : returns) result.normalized.push_back(normalized_score(settings.env, r));
+  for (double r : returns) result.normalized.push_back(d4rl_normalized_score(settings.env, r));
   result.trace_rtg = std::move(trace.rtg);
   result.trace_reward = std::move(trace.reward);
   result.trace_action = std::move(trace.action);

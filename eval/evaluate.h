@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/stats.h"
 #include "models/decision_model.h"
 
 namespace seqrl {
@@ -42,9 +43,6 @@ struct EvalResult {
 
 // Runs `settings.episodes` episodes to termination or the time limit.
 EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, const EvalSettings& settings);
-
-// Mean and population std (the convention of D4RL tables: std over seeds/episodes).
-std::pair<double, double> mean_std(const std::vector<double>& values);
 
 // The DT paper's target returns per env (hopper 3600/1800, halfcheetah 6000/12000,
 // walker2d 5000/2500).

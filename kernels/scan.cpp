@@ -15,11 +15,14 @@
 
 #include "kernels/cuda/scan_cuda.h"
 // Same call on the device of `tensor`: the CUDA launcher on the current stream, or the CPU loop.
-#define SEQRL_SCAN_CALL(tensor, fn, ...)                                                          \
-  ((tensor).is_cuda() ? cuda::fn(__VA_ARGS__, static_cast<void*>(c10::cuda::getCurrentCUDAStream().stream())) \
-                      : cpu::fn(__VA_ARGS__))
+#define SEQRL_STREAM static_cast<void*>(c10::cuda::getCurrentCUDAStream().stream())
+#define SEQRL_SCAN_CALL(tensor, fn, ...) ((tensor).is_cuda() ? cuda::fn(__VA_ARGS__, SEQRL_STREAM) : cpu::fn(__VA_ARGS__))
+// The same with a CUDA-only argument `ws` (a workspace pointer) before the stream.
+#define SEQRL_SCAN_CALL_WS(tensor, fn, ws, ...) \
+  ((tensor).is_cuda() ? cuda::fn(__VA_ARGS__, ws, SEQRL_STREAM) : cpu::fn(__VA_ARGS__))
 #else
 #define SEQRL_SCAN_CALL(tensor, fn, ...) cpu::fn(__VA_ARGS__)
+#define SEQRL_SCAN_CALL_WS(tensor, fn, ws, ...) cpu::fn(__VA_ARGS__)
 #endif
 
 namespace seqrl::kernels {
@@ -188,7 +191,14 @@ struct SelectiveScanFn : torch::autograd::Function<SelectiveScanFn> {
     auto grad_A = torch::zeros_like(A), grad_Bm = torch::zeros_like(Bm), grad_Cm = torch::zeros_like(Cm);
     auto grad_D = torch::zeros_like(Dskip);
     Tensor grad_z = present(z) ? torch::empty_like(z) : Tensor();
-    SEQRL_DISPATCH(u, SEQRL_SCAN_CALL(u, selective_scan_bwd<scalar_t>, ptr<scalar_t>(u), ptr<scalar_t>(delta),
+    // The CUDA backward's checkpoints come from LibTorch's caching allocator (counted by its
+    // peak-memory statistics); freeing the tensor here is ordered after the kernel on this stream.
+    Tensor workspace;
+#if SEQRL_WITH_CUDA
+    if (u.is_cuda()) workspace = torch::empty({cuda::selective_scan_bwd_workspace(shape(u, A))}, u.options());
+#endif
+    SEQRL_DISPATCH(u, SEQRL_SCAN_CALL_WS(u, selective_scan_bwd<scalar_t>, mut<scalar_t>(workspace),
+                                         ptr<scalar_t>(u), ptr<scalar_t>(delta),
                                       ptr<scalar_t>(A), ptr<scalar_t>(Bm), ptr<scalar_t>(Cm),
                                       ptr<scalar_t>(Dskip), ptr<scalar_t>(z), ptr<scalar_t>(g),
                                       mut<scalar_t>(grad_u), mut<scalar_t>(grad_delta), mut<scalar_t>(grad_A),

@@ -43,14 +43,14 @@ class AarenMixerImpl : public MixerImpl {
     return out_->forward(o.reshape({batch, steps, heads_ * head_dim_}));
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto opts = query_.options();
     return {torch::full({batch, heads_}, -std::numeric_limits<double>::infinity(), opts),  // m
             torch::zeros({batch, heads_, 1}, opts),                                        // u
             torch::zeros({batch, heads_, head_dim_}, opts)};                               // w
   }
 
-  torch::Tensor step(const torch::Tensor& x, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& x, LayerState& state) override {
     int64_t batch = x.size(0);
     auto v = v_->forward(x).view({batch, heads_, head_dim_});
     auto s = scores(k_->forward(x).view({batch, heads_, head_dim_}));  // [B, H]
@@ -73,20 +73,11 @@ class AarenMixerImpl : public MixerImpl {
   torch::nn::Linear k_{nullptr}, v_{nullptr}, out_{nullptr};
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "aaren", "Aaren: attention as an RNN, learned query, prefix scan of (max, numerator, denominator) (Feichtinger et al. 2024)",
+    {}, [](const BackboneConfig& c, int64_t) -> Mixer {
+      return std::make_shared<AarenMixerImpl>(c.dim, heads_dividing_dim(c));
+    }));
+
 }  // namespace
-
-BackboneInfo aaren_backbone() {
-  BackboneInfo info;
-  info.name = "aaren";
-  info.help = "Aaren: attention as an RNN, learned query, prefix scan of (max, numerator, denominator) (Feichtinger et al. 2024)";
-  info.options = {{"heads", 4, 1, 1024, "attention heads (model.dim must be divisible by it)"}};
-  info.make = [](const BackboneConfig& config) {
-    auto heads = heads_dividing_dim(config, "aaren");
-    return make_residual_stack(config, [heads](const BackboneConfig& c, int64_t) {
-      return std::make_shared<AarenMixerImpl>(c.dim, heads);
-    });
-  };
-  return info;
-}
-
 }  // namespace seqrl

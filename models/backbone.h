@@ -4,8 +4,10 @@
 //
 // Every backbone is the same residual stack (models/block.h):
 //   x += mixer(norm(x)); x += mlp(norm(x))   per layer, then a final norm,
-// and differs only in its mixer. Adding one = one file defining its mixer and a
-// `BackboneInfo <name>_backbone()` function, plus one line in SEQRL_BACKBONES below.
+// and differs only in its mixer. Adding one = one file defining its mixer and registering it
+// with a namespace-scope `const BackboneRegistrar` (see models/block.h: stack_backbone); no
+// other file changes. Out of tree, the same registrar in a program linked against seqrl
+// (examples/custom_backbone/).
 #pragma once
 #include <torch/torch.h>
 
@@ -17,9 +19,10 @@
 
 namespace seqrl {
 
-// Recurrent state: an ordered list of tensors, opaque to callers. For a stack, one slot
-// group per layer; the backbone decides its layout.
-using BackboneState = std::vector<torch::Tensor>;
+// One layer's recurrent state: the tensors its mixer's initial_state returns, opaque to callers.
+using LayerState = std::vector<torch::Tensor>;
+// A backbone's recurrent state: one LayerState per layer, in layer order.
+using BackboneState = std::vector<LayerState>;
 
 // A per-backbone option (config key `model.<backbone>.<name>`), a number with a range.
 struct BackboneOption {
@@ -32,7 +35,7 @@ struct BackboneOption {
 struct BackboneConfig {
   int64_t dim = 128;      // model width D
   int64_t layers = 3;
-  int64_t heads = 1;      // attention heads (transformer, mlstm, slstm heads)
+  int64_t heads = 1;      // model.heads: heads of every head-wise mixer (transformer, mlstm, slstm, aaren)
   double dropout = 0.1;
   int64_t max_tokens = 60;  // longest token sequence seen in training (3 * K): sizes KV caches
   std::map<std::string, double> options;  // this backbone's BackboneOption values by name
@@ -57,21 +60,18 @@ struct BackboneInfo {
   std::function<Backbone(const BackboneConfig&)> make;
 };
 
-// The registry: one line per backbone.
-#define SEQRL_BACKBONES(X) \
-  X(transformer)           \
-  X(lstm)                  \
-  X(gru)                   \
-  X(mingru)                \
-  X(minlstm)               \
-  X(lru)                   \
-  X(s4)                    \
-  X(mamba)                 \
-  X(mlstm)                 \
-  X(slstm)                 \
-  X(aaren)
+// Registers a backbone when the program starts. Define one at namespace scope in the
+// backbone's file:   const BackboneRegistrar registrar(BackboneInfo{...});
+// A duplicate or empty name prints one line naming it and exits with code 1 (it is found
+// before main, where an exception could not be reported).
+struct BackboneRegistrar {
+  explicit BackboneRegistrar(BackboneInfo info);
+};
 
+// Every registered backbone, sorted by name.
 const std::vector<BackboneInfo>& backbone_registry();
+// Their names, in the same order.
+std::vector<std::string> backbone_names();
 // Throws seqrl::Error listing the valid names when `name` is unknown.
 const BackboneInfo& backbone_info(const std::string& name);
 // Fills defaults for missing options, rejects unknown ones, builds the backbone.

@@ -50,8 +50,6 @@ class ResidualStackImpl : public BackboneImpl {
       auto layer = std::make_shared<LayerImpl>(config, make_mixer(config, l), hidden);
       layers_->push_back(layer);
       layer_ptrs_.push_back(layer);
-      // The stack's state is the layers' states concatenated; remember each layer's slot count.
-      state_counts_.push_back(static_cast<int64_t>(layer->mixer->initial_state(1).size()));
     }
     final_norm_ = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dim})));
   }
@@ -69,31 +67,21 @@ class ResidualStackImpl : public BackboneImpl {
 
   BackboneState initial_state(int64_t batch) override {
     BackboneState state;
-    for (auto& layer : layer_ptrs_) {
-      auto s = layer->mixer->initial_state(batch);
-      state.insert(state.end(), s.begin(), s.end());
-    }
+    for (auto& layer : layer_ptrs_) state.push_back(layer->mixer->initial_state(batch));
     return state;
   }
 
   torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
     if (x_t.dim() != 2 || x_t.size(1) != dim_)
       throw Error("backbone step input: expected [B, " + std::to_string(dim_) + "], got " + shape_string(x_t));
-    int64_t total = 0;
-    for (auto n : state_counts_) total += n;
-    if (static_cast<int64_t>(state.size()) != total)
-      throw Error("backbone state: expected " + std::to_string(total) + " tensors (from initial_state), got " +
-                  std::to_string(state.size()));
+    if (state.size() != layer_ptrs_.size())
+      throw Error("backbone state: expected one entry per layer (" + std::to_string(layer_ptrs_.size()) +
+                  ", from initial_state), got " + std::to_string(state.size()));
     auto h = x_t;
-    int64_t offset = 0;
     for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
       auto& layer = layer_ptrs_[l];
-      const auto first = state.begin() + offset;
-      BackboneState layer_state(first, first + state_counts_[l]);
-      h = h + layer->dropout(layer->mixer->step(layer->norm1(h), layer_state));
+      h = h + layer->dropout(layer->mixer->step(layer->norm1(h), state[l]));
       h = h + layer->mlp(h);
-      std::copy(layer_state.begin(), layer_state.end(), first);
-      offset += state_counts_[l];
     }
     return final_norm_(h);
   }
@@ -102,7 +90,6 @@ class ResidualStackImpl : public BackboneImpl {
   int64_t dim_;
   torch::nn::ModuleList layers_{nullptr};
   std::vector<std::shared_ptr<LayerImpl>> layer_ptrs_;
-  std::vector<int64_t> state_counts_;
   torch::nn::LayerNorm final_norm_{nullptr};
 };
 
@@ -112,12 +99,19 @@ Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& m
   return std::make_shared<ResidualStackImpl>(config, make_mixer, mlp_ratio);
 }
 
-int64_t heads_dividing_dim(const BackboneConfig& config, const std::string& backbone) {
-  auto heads = static_cast<int64_t>(config.option("heads"));
-  if (config.dim % heads != 0)
-    throw Error("model." + backbone + ".heads: " + std::to_string(heads) + " does not divide model.dim " +
+BackboneInfo stack_backbone(std::string name, std::string help, std::vector<BackboneOption> options,
+                            MixerFactory make_mixer) {
+  return {std::move(name), std::move(help), std::move(options),
+          [make_mixer = std::move(make_mixer)](const BackboneConfig& config) {
+            return make_residual_stack(config, make_mixer);
+          }};
+}
+
+int64_t heads_dividing_dim(const BackboneConfig& config) {
+  if (config.dim % config.heads != 0)
+    throw Error("model.heads: " + std::to_string(config.heads) + " does not divide the model width " +
                 std::to_string(config.dim) + "; expected a divisor of the width");
-  return heads;
+  return config.heads;
 }
 
 }  // namespace seqrl

@@ -56,12 +56,12 @@ class LruMixerImpl : public MixerImpl {
     return readout(x_re, x_im, u);
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto zeros = torch::zeros({batch, n_}, d_.options());
     return {zeros, zeros.clone()};
   }
 
-  torch::Tensor step(const torch::Tensor& u, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& u, LayerState& state) override {
     auto [b_re, b_im] = normalized_input(u);
     auto [l_re, l_im] = lambda();
     const auto& x_re = state[0];
@@ -88,33 +88,28 @@ class LruMixerImpl : public MixerImpl {
   torch::Tensor nu_log_, theta_log_, gamma_log_, b_re_, b_im_, c_re_, c_im_, d_;
 };
 
-}  // namespace
-
-BackboneInfo lru_backbone() {
-  BackboneInfo info;
-  info.name = "lru";
-  info.help = "Linear Recurrent Unit: complex diagonal recurrence, ring init, gamma normalization (Orvieto et al. 2023)";
-  info.options = {
-      {"d_state", 0, 0, 65536, "complex states per layer (0: same as model.dim)"},
-      {"r_min", 0.9, 0.0, 0.999999, "smallest |lambda| at init"},
-      {"r_max", 0.999, 0.0, 0.999999, "largest |lambda| at init"},
-      {"max_phase", 2 * M_PI, 1e-6, 2 * M_PI, "largest arg(lambda) at init (radians)"},
-  };
-  info.make = [](const BackboneConfig& config) {
-    LruOptions opt;
-    opt.d_state = static_cast<int64_t>(config.option("d_state"));
-    if (opt.d_state == 0) opt.d_state = config.dim;
-    opt.r_min = config.option("r_min");
-    opt.r_max = config.option("r_max");
-    opt.max_phase = config.option("max_phase");
-    if (opt.r_min > opt.r_max)
-      throw Error("model.lru.r_min: " + std::to_string(opt.r_min) + " is larger than model.lru.r_max (" +
-                  std::to_string(opt.r_max) + "); expected r_min <= r_max");
-    return make_residual_stack(config, [opt](const BackboneConfig& c, int64_t) {
-      return std::make_shared<LruMixerImpl>(c.dim, opt);
-    });
-  };
-  return info;
+LruOptions lru_options(const BackboneConfig& config) {
+  LruOptions opt;
+  opt.d_state = static_cast<int64_t>(config.option("d_state"));
+  if (opt.d_state == 0) opt.d_state = config.dim;
+  opt.r_min = config.option("r_min");
+  opt.r_max = config.option("r_max");
+  opt.max_phase = config.option("max_phase");
+  if (opt.r_min > opt.r_max)
+    throw Error("model.lru.r_min: " + std::to_string(opt.r_min) + " is larger than model.lru.r_max (" +
+                std::to_string(opt.r_max) + "); expected r_min <= r_max");
+  return opt;
 }
 
+const BackboneRegistrar registrar(stack_backbone(
+    "lru", "Linear Recurrent Unit: complex diagonal recurrence, ring init, gamma normalization (Orvieto et al. 2023)",
+    {
+        {"d_state", 0, 0, 65536, "complex states per layer (0: same as model.dim)"},
+        {"r_min", 0.9, 0.0, 0.999999, "smallest |lambda| at init"},
+        {"r_max", 0.999, 0.0, 0.999999, "largest |lambda| at init"},
+        {"max_phase", 2 * M_PI, 1e-6, 2 * M_PI, "largest arg(lambda) at init (radians)"},
+    },
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<LruMixerImpl>(c.dim, lru_options(c)); }));
+
+}  // namespace
 }  // namespace seqrl

@@ -13,12 +13,12 @@ class LstmMixerImpl : public MixerImpl {
 
   torch::Tensor forward(const torch::Tensor& x) override { return std::get<0>(lstm_->forward(x)); }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto zeros = torch::zeros({1, batch, dim_}, module_options(*this));
     return {zeros, zeros.clone()};
   }
 
-  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     auto [y, hc] = lstm_->forward(x_t.unsqueeze(1), std::make_tuple(state[0], state[1]));
     state[0] = std::get<0>(hc);
     state[1] = std::get<1>(hc);
@@ -30,15 +30,9 @@ class LstmMixerImpl : public MixerImpl {
   torch::nn::LSTM lstm_;
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "lstm", "classic LSTM, torch::nn::LSTM per block (Hochreiter & Schmidhuber 1997)", {},
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<LstmMixerImpl>(c.dim); }));
+
 }  // namespace
-
-BackboneInfo lstm_backbone() {
-  return {"lstm", "classic LSTM, torch::nn::LSTM per block (Hochreiter & Schmidhuber 1997)", {},
-          [](const BackboneConfig& config) -> Backbone {
-            return make_residual_stack(config, [](const BackboneConfig& c, int64_t) -> Mixer {
-              return std::make_shared<LstmMixerImpl>(c.dim);
-            });
-          }};
-}
-
 }  // namespace seqrl

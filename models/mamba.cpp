@@ -52,12 +52,12 @@ class MambaMixerImpl : public MixerImpl {
     return out_proj_->forward(kernels::selective_scan(x, delta, A(), b, c, d_, xz[1]));
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto opts = d_.options();
     return {torch::zeros({batch, inner_, d_conv_}, opts), torch::zeros({batch, inner_, n_}, opts)};
   }
 
-  torch::Tensor step(const torch::Tensor& u, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& u, LayerState& state) override {
     auto xz = in_proj_->forward(u).chunk(2, -1);  // [B, E] each
     // Window of the last d_conv conv inputs, oldest first, as conv1d's cross-correlation sees them.
     auto window = torch::cat({state[0].narrow(2, 1, d_conv_ - 1), xz[0].unsqueeze(-1)}, 2);
@@ -87,37 +87,32 @@ class MambaMixerImpl : public MixerImpl {
   torch::Tensor a_log_, d_;
 };
 
-}  // namespace
-
-BackboneInfo mamba_backbone() {
-  BackboneInfo info;
-  info.name = "mamba";
-  info.help = "Mamba: selective state space (S6) with causal conv and gating (Gu & Dao 2023)";
-  info.options = {
-      {"d_state", 16, 1, 1024, "SSM state size N per channel"},
-      {"d_conv", 4, 1, 64, "causal depthwise conv kernel width"},
-      {"expand", 2, 1, 16, "inner width E = expand * model.dim"},
-      {"dt_rank", 0, 0, 4096, "rank of the step-size projection (0: ceil(model.dim / 16))"},
-      {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
-      {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
-  };
-  info.make = [](const BackboneConfig& config) {
-    MambaOptions opt;
-    opt.d_state = static_cast<int64_t>(config.option("d_state"));
-    opt.d_conv = static_cast<int64_t>(config.option("d_conv"));
-    opt.expand = static_cast<int64_t>(config.option("expand"));
-    opt.dt_rank = static_cast<int64_t>(config.option("dt_rank"));
-    if (opt.dt_rank == 0) opt.dt_rank = (config.dim + 15) / 16;
-    opt.dt_min = config.option("dt_min");
-    opt.dt_max = config.option("dt_max");
-    if (opt.dt_min > opt.dt_max)
-      throw Error("model.mamba.dt_min: " + std::to_string(opt.dt_min) + " is larger than model.mamba.dt_max (" +
-                  std::to_string(opt.dt_max) + "); expected dt_min <= dt_max");
-    return make_residual_stack(config, [opt](const BackboneConfig& c, int64_t) {
-      return std::make_shared<MambaMixerImpl>(c.dim, opt);
-    });
-  };
-  return info;
+MambaOptions mamba_options(const BackboneConfig& config) {
+  MambaOptions opt;
+  opt.d_state = static_cast<int64_t>(config.option("d_state"));
+  opt.d_conv = static_cast<int64_t>(config.option("d_conv"));
+  opt.expand = static_cast<int64_t>(config.option("expand"));
+  opt.dt_rank = static_cast<int64_t>(config.option("dt_rank"));
+  if (opt.dt_rank == 0) opt.dt_rank = (config.dim + 15) / 16;
+  opt.dt_min = config.option("dt_min");
+  opt.dt_max = config.option("dt_max");
+  if (opt.dt_min > opt.dt_max)
+    throw Error("model.mamba.dt_min: " + std::to_string(opt.dt_min) + " is larger than model.mamba.dt_max (" +
+                std::to_string(opt.dt_max) + "); expected dt_min <= dt_max");
+  return opt;
 }
 
+const BackboneRegistrar registrar(stack_backbone(
+    "mamba", "Mamba: selective state space (S6) with causal conv and gating (Gu & Dao 2023)",
+    {
+        {"d_state", 16, 1, 1024, "SSM state size N per channel"},
+        {"d_conv", 4, 1, 64, "causal depthwise conv kernel width"},
+        {"expand", 2, 1, 16, "inner width E = expand * model.dim"},
+        {"dt_rank", 0, 0, 4096, "rank of the step-size projection (0: ceil(model.dim / 16))"},
+        {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
+        {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
+    },
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<MambaMixerImpl>(c.dim, mamba_options(c)); }));
+
+}  // namespace
 }  // namespace seqrl

@@ -28,11 +28,11 @@ class MinGruMixerImpl : public MixerImpl {
     return out_(kernels::log_linear_scan(log_keep, log_write));          // h_0 = 0
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     return {torch::zeros({batch, hidden_}, module_options(*this))};
   }
 
-  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     auto kp = in_(x_t).chunk(2, -1);
     auto z = torch::sigmoid(kp[0]);
     state[0] = (1 - z) * state[0] + z * min_rnn::g(kp[1]);
@@ -44,18 +44,11 @@ class MinGruMixerImpl : public MixerImpl {
   torch::nn::Linear in_{nullptr}, out_{nullptr};
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "mingru", "minimal GRU, input-only gates, parallel log-space scan (Feng et al. 2024, Were RNNs All We Needed?)",
+    {{"expand", 1, 0.25, 16, "hidden width as a multiple of dim"}}, [](const BackboneConfig& c, int64_t) -> Mixer {
+      return std::make_shared<MinGruMixerImpl>(c.dim, std::max<int64_t>(1, std::llround(c.option("expand") * c.dim)));
+    }));
+
 }  // namespace
-
-BackboneInfo mingru_backbone() {
-  return {"mingru",
-          "minimal GRU, input-only gates, parallel log-space scan (Feng et al. 2024, Were RNNs All We Needed?)",
-          {{"expand", 1, 0.25, 16, "hidden width as a multiple of dim"}},
-          [](const BackboneConfig& config) -> Backbone {
-            const auto hidden = std::max<int64_t>(1, std::llround(config.option("expand") * config.dim));
-            return make_residual_stack(config, [hidden](const BackboneConfig& c, int64_t) -> Mixer {
-              return std::make_shared<MinGruMixerImpl>(c.dim, hidden);
-            });
-          }};
-}
-
 }  // namespace seqrl

@@ -29,11 +29,11 @@ class MinLstmMixerImpl : public MixerImpl {
     return out_(kernels::log_linear_scan(log_forget, log_write));  // h_0 = 0
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     return {torch::zeros({batch, hidden_}, module_options(*this))};
   }
 
-  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     auto fip = in_(x_t).chunk(3, -1);
     auto f = torch::sigmoid(fip[0]), i = torch::sigmoid(fip[1]);
     state[0] = (f * state[0] + i * min_rnn::g(fip[2])) / (f + i);
@@ -45,18 +45,11 @@ class MinLstmMixerImpl : public MixerImpl {
   torch::nn::Linear in_{nullptr}, out_{nullptr};
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "minlstm", "minimal LSTM, normalized input-only gates, parallel log-space scan (Feng et al. 2024)",
+    {{"expand", 1, 0.25, 16, "hidden width as a multiple of dim"}}, [](const BackboneConfig& c, int64_t) -> Mixer {
+      return std::make_shared<MinLstmMixerImpl>(c.dim, std::max<int64_t>(1, std::llround(c.option("expand") * c.dim)));
+    }));
+
 }  // namespace
-
-BackboneInfo minlstm_backbone() {
-  return {"minlstm",
-          "minimal LSTM, normalized input-only gates, parallel log-space scan (Feng et al. 2024)",
-          {{"expand", 1, 0.25, 16, "hidden width as a multiple of dim"}},
-          [](const BackboneConfig& config) -> Backbone {
-            const auto hidden = std::max<int64_t>(1, std::llround(config.option("expand") * config.dim));
-            return make_residual_stack(config, [hidden](const BackboneConfig& c, int64_t) -> Mixer {
-              return std::make_shared<MinLstmMixerImpl>(c.dim, hidden);
-            });
-          }};
-}
-
 }  // namespace seqrl

@@ -96,14 +96,14 @@ class MlstmMixerImpl : public MixerImpl {
     return out_->forward(torch::sigmoid(output_gate_->forward(u)) * h);
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto opts = out_->weight.options();
     return {torch::zeros({batch, heads_, head_dim_, head_dim_}, opts),  // C: [B, H, d(v), d(k)]
             torch::zeros({batch, heads_, head_dim_}, opts),             // n
             torch::full({batch, heads_}, -std::numeric_limits<double>::infinity(), opts)};  // m
   }
 
-  torch::Tensor step(const torch::Tensor& u, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& u, LayerState& state) override {
     int64_t batch = u.size(0);
     auto heads = [&](const torch::Tensor& t) { return t.view({batch, heads_, head_dim_}); };
     auto q = heads(q_->forward(u)), k = heads(k_->forward(u)) / std::sqrt(double(head_dim_)), v = heads(v_->forward(u));
@@ -126,23 +126,13 @@ class MlstmMixerImpl : public MixerImpl {
       output_gate_{nullptr}, out_{nullptr};
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "mlstm",
+    "xLSTM mLSTM: matrix memory, exponential gating with stabilizer, chunkwise parallel training (Beck et al. 2024)",
+    {{"chunk", 64, 1, 1 << 20, "steps per chunk of the parallel form (memory O(T·chunk) per head)"}},
+    [](const BackboneConfig& c, int64_t) -> Mixer {
+      return std::make_shared<MlstmMixerImpl>(c.dim, heads_dividing_dim(c), static_cast<int64_t>(c.option("chunk")));
+    }));
+
 }  // namespace
-
-BackboneInfo mlstm_backbone() {
-  BackboneInfo info;
-  info.name = "mlstm";
-  info.help = "xLSTM mLSTM: matrix memory, exponential gating with stabilizer, chunkwise parallel training "
-              "(Beck et al. 2024)";
-  info.options = {{"heads", 4, 1, 1024, "memory heads (model.dim must be divisible by it)"},
-                  {"chunk", 64, 1, 1 << 20, "steps per chunk of the parallel form (memory O(T·chunk) per head)"}};
-  info.make = [](const BackboneConfig& config) {
-    auto heads = heads_dividing_dim(config, "mlstm");
-    auto chunk = static_cast<int64_t>(config.option("chunk"));
-    return make_residual_stack(config, [heads, chunk](const BackboneConfig& c, int64_t) {
-      return std::make_shared<MlstmMixerImpl>(c.dim, heads, chunk);
-    });
-  };
-  return info;
-}
-
 }  // namespace seqrl

@@ -1,5 +1,7 @@
-// The backbone registry, built from the SEQRL_BACKBONES X-macro in models/backbone.h: every
-// name there has a `BackboneInfo <name>_backbone()` defined in models/<name>.cpp.
+// The backbone registry, filled before main by the BackboneRegistrar in each backbone's file.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -8,29 +10,25 @@
 
 namespace seqrl {
 
-#define SEQRL_DECLARE_BACKBONE(name) BackboneInfo name##_backbone();
-SEQRL_BACKBONES(SEQRL_DECLARE_BACKBONE)
-#undef SEQRL_DECLARE_BACKBONE
-
 double BackboneConfig::option(const std::string& name) const {
   auto it = options.find(name);
   if (it == options.end()) throw std::out_of_range("backbone option '" + name + "' is not set");
   return it->second;
 }
 
-const std::vector<BackboneInfo>& backbone_registry() {
-#define SEQRL_BACKBONE_INFO(name) name##_backbone(),
-  static const std::vector<BackboneInfo> registry = {SEQRL_BACKBONES(SEQRL_BACKBONE_INFO)};
-#undef SEQRL_BACKBONE_INFO
+namespace {
+
+// A function-local static, so that registrars in other files' static initializers find it
+// constructed whatever the initialization order.
+std::vector<BackboneInfo>& mutable_registry() {
+  static std::vector<BackboneInfo> registry;
   return registry;
 }
 
-namespace {
-
-std::string valid_names() {
-  std::string names;
-  for (const auto& info : backbone_registry()) names += (names.empty() ? "" : ", ") + info.name;
-  return names;
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text.empty() ? "(none)" : text;
 }
 
 std::string format_number(double v) {
@@ -41,10 +39,33 @@ std::string format_number(double v) {
 
 }  // namespace
 
+BackboneRegistrar::BackboneRegistrar(BackboneInfo info) {
+  auto& registry = mutable_registry();
+  const auto at = std::lower_bound(registry.begin(), registry.end(), info.name,
+                                   [](const BackboneInfo& a, const std::string& name) { return a.name < name; });
+  const char* problem = info.name.empty()                           ? "the name is empty"
+                        : !info.make                                ? "it has no make function"
+                        : at != registry.end() && at->name == info.name ? "the name is already registered"
+                                                                    : nullptr;
+  if (problem) {
+    std::fprintf(stderr, "seqrl: error: cannot register backbone '%s': %s\n", info.name.c_str(), problem);
+    std::exit(1);
+  }
+  registry.insert(at, std::move(info));
+}
+
+const std::vector<BackboneInfo>& backbone_registry() { return mutable_registry(); }
+
+std::vector<std::string> backbone_names() {
+  std::vector<std::string> names;
+  for (const auto& info : backbone_registry()) names.push_back(info.name);
+  return names;
+}
+
 const BackboneInfo& backbone_info(const std::string& name) {
   for (const auto& info : backbone_registry())
     if (info.name == name) return info;
-  throw Error("model.backbone: unknown backbone '" + name + "'; expected one of: " + valid_names());
+  throw Error("model.backbone: unknown backbone '" + name + "'; expected one of: " + join(backbone_names()));
 }
 
 Backbone make_backbone(const std::string& name, BackboneConfig config) {
@@ -59,12 +80,13 @@ Backbone make_backbone(const std::string& name, BackboneConfig config) {
   for (const auto& [key, value] : config.options) {
     bool known = false;
     for (const auto& opt : info.options) known = known || opt.name == key;
-    if (!known) {
-      std::string names;
-      for (const auto& opt : info.options) names += (names.empty() ? "" : ", ") + opt.name;
-      throw Error(prefix + key + ": unknown option for backbone '" + name + "'; expected one of: " +
-                  (names.empty() ? "(none)" : names));
-    }
+    if (known) continue;
+    if (key == "heads")
+      throw Error(prefix + "heads: not an option of one backbone; set model.heads, the heads of every head-wise "
+                  "backbone");
+    std::vector<std::string> names;
+    for (const auto& opt : info.options) names.push_back(opt.name);
+    throw Error(prefix + key + ": unknown option for backbone '" + name + "'; expected one of: " + join(names));
   }
   for (const auto& opt : info.options) {
     auto [it, inserted] = config.options.emplace(opt.name, opt.value);

@@ -48,12 +48,12 @@ class S4MixerImpl : public MixerImpl {
     return readout(h_re.view(modes), h_im.view(modes), u);
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto zeros = torch::zeros({batch, dim_, modes_}, d_.options());
     return {zeros, zeros.clone()};
   }
 
-  torch::Tensor step(const torch::Tensor& u, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& u, LayerState& state) override {
     auto [a, b] = discretize();
     auto drive = u.unsqueeze(-1);  // [B, D, 1]
     const auto& h_re = state[0];
@@ -93,32 +93,27 @@ class S4MixerImpl : public MixerImpl {
   torch::nn::Linear out_{nullptr};
 };
 
-}  // namespace
-
-BackboneInfo s4_backbone() {
-  BackboneInfo info;
-  info.name = "s4";
-  info.help = "S4D: diagonal state space, S4D-Lin init, zero-order hold with learned step (Gu et al. 2022)";
-  info.options = {
-      {"d_state", 64, 2, 4096, "state size N per channel (N/2 complex modes; even)"},
-      {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
-      {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
-  };
-  info.make = [](const BackboneConfig& config) {
-    S4Options opt;
-    opt.d_state = static_cast<int64_t>(config.option("d_state"));
-    opt.dt_min = config.option("dt_min");
-    opt.dt_max = config.option("dt_max");
-    if (opt.d_state % 2 != 0)
-      throw Error("model.s4.d_state: " + std::to_string(opt.d_state) + " is odd; expected an even number (N/2 complex modes)");
-    if (opt.dt_min > opt.dt_max)
-      throw Error("model.s4.dt_min: " + std::to_string(opt.dt_min) + " is larger than model.s4.dt_max (" +
-                  std::to_string(opt.dt_max) + "); expected dt_min <= dt_max");
-    return make_residual_stack(config, [opt](const BackboneConfig& c, int64_t) {
-      return std::make_shared<S4MixerImpl>(c.dim, opt);
-    });
-  };
-  return info;
+S4Options s4_options(const BackboneConfig& config) {
+  S4Options opt;
+  opt.d_state = static_cast<int64_t>(config.option("d_state"));
+  opt.dt_min = config.option("dt_min");
+  opt.dt_max = config.option("dt_max");
+  if (opt.d_state % 2 != 0)
+    throw Error("model.s4.d_state: " + std::to_string(opt.d_state) + " is odd; expected an even number (N/2 complex modes)");
+  if (opt.dt_min > opt.dt_max)
+    throw Error("model.s4.dt_min: " + std::to_string(opt.dt_min) + " is larger than model.s4.dt_max (" +
+                std::to_string(opt.dt_max) + "); expected dt_min <= dt_max");
+  return opt;
 }
 
+const BackboneRegistrar registrar(stack_backbone(
+    "s4", "S4D: diagonal state space, S4D-Lin init, zero-order hold with learned step (Gu et al. 2022)",
+    {
+        {"d_state", 64, 2, 4096, "state size N per channel (N/2 complex modes; even)"},
+        {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
+        {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
+    },
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<S4MixerImpl>(c.dim, s4_options(c)); }));
+
+}  // namespace
 }  // namespace seqrl

@@ -38,20 +38,20 @@ class SlstmMixerImpl : public MixerImpl {
     return torch::stack(outputs, 1);
   }
 
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto opts = recurrent_.options();
     auto zeros = torch::zeros({batch, dim_}, opts);
     return {zeros, zeros.clone(), zeros.clone(),
             torch::full({batch, dim_}, -std::numeric_limits<double>::infinity(), opts)};  // h, c, n, m
   }
 
-  torch::Tensor step(const torch::Tensor& u, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& u, LayerState& state) override {
     return cell(input_->forward(u), state);
   }
 
  private:
   // One time step from the projected input W u_t + b: [B, 4D]; state (h, c, n, m) each [B, D].
-  torch::Tensor cell(const torch::Tensor& projected, BackboneState& state) {
+  torch::Tensor cell(const torch::Tensor& projected, LayerState& state) {
     int64_t batch = projected.size(0);
     // R h_{t-1} per head: [B, H, d] x [H, d, 4d] -> [B, H, 4, d] -> [B, 4, D], the layout of W u.
     auto mixed = torch::einsum("bhd,hde->bhe", {state[0].view({batch, heads_, head_dim_}), recurrent_})
@@ -76,20 +76,11 @@ class SlstmMixerImpl : public MixerImpl {
   torch::Tensor recurrent_;
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "slstm", "xLSTM sLSTM: scalar memory, exponential gating, head-wise recurrent mixing; sequential over T (Beck et al. 2024)",
+    {}, [](const BackboneConfig& c, int64_t) -> Mixer {
+      return std::make_shared<SlstmMixerImpl>(c.dim, heads_dividing_dim(c));
+    }));
+
 }  // namespace
-
-BackboneInfo slstm_backbone() {
-  BackboneInfo info;
-  info.name = "slstm";
-  info.help = "xLSTM sLSTM: scalar memory, exponential gating, head-wise recurrent mixing; sequential over T (Beck et al. 2024)";
-  info.options = {{"heads", 4, 1, 1024, "recurrent mixing heads (model.dim must be divisible by it)"}};
-  info.make = [](const BackboneConfig& config) {
-    auto heads = heads_dividing_dim(config, "slstm");
-    return make_residual_stack(config, [heads](const BackboneConfig& c, int64_t) {
-      return std::make_shared<SlstmMixerImpl>(c.dim, heads);
-    });
-  };
-  return info;
-}
-
 }  // namespace seqrl

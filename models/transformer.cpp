@@ -33,12 +33,12 @@ class AttentionMixerImpl : public MixerImpl {
   }
 
   // Empty caches [B, H, 0, hd] for keys and values.
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto empty = torch::zeros({batch, heads_, 0, head_dim_}, module_options(*this));
     return {empty, empty.clone()};
   }
 
-  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     const auto B = x_t.size(0);
     auto [q, k, v] = heads_of(x_t.unsqueeze(1));  // [B, H, 1, hd]
     auto keys = torch::cat({state[0], k}, 2), values = torch::cat({state[1], v}, 2);
@@ -66,20 +66,12 @@ class AttentionMixerImpl : public MixerImpl {
   torch::nn::Dropout attn_dropout_{nullptr};
 };
 
+const BackboneRegistrar registrar(stack_backbone(
+    "transformer", "GPT-style causal self-attention with a KV cache for step (Decision Transformer, Chen et al. 2021)",
+    {}, [](const BackboneConfig& c, int64_t) -> Mixer {
+      heads_dividing_dim(c);
+      return std::make_shared<AttentionMixerImpl>(c);
+    }));
+
 }  // namespace
-
-BackboneInfo transformer_backbone() {
-  return {"transformer",
-          "GPT-style causal self-attention with a KV cache for step (Decision Transformer, Chen et al. 2021)",
-          {},
-          [](const BackboneConfig& config) -> Backbone {
-            if (config.dim % config.heads != 0)
-              throw Error("model.heads: dim " + std::to_string(config.dim) + " is not divisible by " +
-                          std::to_string(config.heads) + " heads");
-            return make_residual_stack(config, [](const BackboneConfig& c, int64_t) -> Mixer {
-              return std::make_shared<AttentionMixerImpl>(c);
-            });
-          }};
-}
-
 }  // namespace seqrl

@@ -1,5 +1,5 @@
-// HalfCheetah MJCF with the parameters of Gym's half_cheetah.xml (v2/v3/v4; facts:
-// ../shared/facts/gym_mujoco_envs.md). Kept as a raw string so the library carries its own
+// HalfCheetah MJCF with the parameters of Gym's half_cheetah.xml (v2/v3/v4; source:
+// openai/gym 0.18.0, gym/envs/mujoco/assets/half_cheetah.xml). Kept as a raw string so the library carries its own
 // model and finds it from any working directory. Visual-only elements (lights, cameras,
 // textures) are left out: they do not enter the dynamics.
 // Local coordinates, angles in radians. Inertias come from the capsules, scaled so that the

@@ -1,5 +1,5 @@
-// Hopper MJCF with the parameters of Gym's hopper.xml (v2/v3/v4; facts:
-// ../shared/facts/gym_mujoco_envs.md). Raw string: the library carries its own model.
+// Hopper MJCF with the parameters of Gym's hopper.xml (v2/v3/v4; source: openai/gym 0.18.0,
+// gym/envs/mujoco/assets/hopper.xml). Raw string: the library carries its own model.
 // Gym writes this model in global coordinates; here every position is given relative to its
 // parent body so the file also loads in MuJoCo versions without coordinate="global". The
 // body frames sit where Gym's compiler puts them (torso z 1.25, thigh 1.05, leg 0.35, foot

@@ -1,5 +1,5 @@
-// Walker2d MJCF with the parameters of Gym's walker2d.xml (v2/v3/v4; facts:
-// ../shared/facts/gym_mujoco_envs.md). Raw string: the library carries its own model.
+// Walker2d MJCF with the parameters of Gym's walker2d.xml (v2/v3/v4; source: openai/gym
+// 0.18.0, gym/envs/mujoco/assets/walker2d.xml). Raw string: the library carries its own model.
 // As for the hopper, Gym's global coordinates are rewritten relative to each parent body,
 // with the body frames where Gym's compiler puts them (thigh z 1.05, leg 0.35, foot x 0.2
 // z 0). Friction 0.9 on every limb except the left foot (1.9), as in v2-v4 (v5 changed it).

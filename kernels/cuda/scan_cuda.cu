@@ -47,6 +47,7 @@ struct RealRing {
   __device__ static V mul(V a, V b) { return a * b; }
   __device__ static V add(V a, V b) { return a + b; }
   __device__ static V shfl_up(V v, int delta) { return __shfl_up_sync(0xffffffffu, v, delta, kWarps); }
+  __device__ static V value(V h) { return h; }  // the state as stored
 };
 
 template <typename T>
@@ -74,6 +75,7 @@ struct LogRing {
     return m + log1p(exp(-fabs(a - b)));
   }
   __device__ static V shfl_up(V v, int delta) { return __shfl_up_sync(0xffffffffu, v, delta, kWarps); }
+  __device__ static V value(V log_h) { return exp(log_h); }  // the state as stored
 };
 
 struct Dims {
@@ -160,29 +162,20 @@ void launch_chunked(const P& p, int64_t B, int64_t len, int64_t D, bool reverse,
   check(cudaGetLastError(), "chunked_scan launch");
 }
 
-template <typename T>
-struct LinearFwd {
-  using Ring = RealRing<T>;
+// The forward of a real scan in ring R: h_t = a_t (x) h_{t-1} (+) b_t from h0 (null: the
+// ring's zero, 0 or log 0), storing R::value(h_t). RealRing: the linear scan; LogRing: the
+// log-space scan (inputs are logs, h is stored as exp).
+template <typename R>
+struct RealFwd {
+  using Ring = R;
+  using T = typename R::V;
   const T *a, *b, *h0;
   T* h;
   Dims dims;
   __device__ T load_a(int64_t bi, int64_t t, int64_t d) const { return a[dims.index(bi, t, d)]; }
   __device__ T load_b(int64_t bi, int64_t t, int64_t d) const { return b[dims.index(bi, t, d)]; }
-  __device__ T init(int64_t bi, int64_t d) const { return h0 ? h0[bi * dims.D + d] : T(0); }
-  __device__ void store(int64_t bi, int64_t t, int64_t d, T v) const { h[dims.index(bi, t, d)] = v; }
-  __device__ void finish(int64_t, int64_t, T) const {}
-};
-
-template <typename T>
-struct LogFwd {
-  using Ring = LogRing<T>;
-  const T *log_a, *log_b, *log_h0;
-  T* h;
-  Dims dims;
-  __device__ T load_a(int64_t bi, int64_t t, int64_t d) const { return log_a[dims.index(bi, t, d)]; }
-  __device__ T load_b(int64_t bi, int64_t t, int64_t d) const { return log_b[dims.index(bi, t, d)]; }
-  __device__ T init(int64_t bi, int64_t d) const { return log_h0 ? log_h0[bi * dims.D + d] : T(-INFINITY); }
-  __device__ void store(int64_t bi, int64_t t, int64_t d, T v) const { h[dims.index(bi, t, d)] = exp(v); }
+  __device__ T init(int64_t bi, int64_t d) const { return h0 ? h0[bi * dims.D + d] : R::zero(); }
+  __device__ void store(int64_t bi, int64_t t, int64_t d, T v) const { h[dims.index(bi, t, d)] = R::value(v); }
   __device__ void finish(int64_t, int64_t, T) const {}
 };
 
@@ -407,14 +400,22 @@ __global__ void __launch_bounds__(kSelThreads)
   atomicAdd(grad_D + d, gD);
 }
 
-// Calls fn.template operator()<kMaxN>() for the smallest supported register size >= N.
+// The smallest supported register size >= N.
+int register_size(int64_t N) {
+  for (int size : {4, 16, 32, 64})
+    if (N <= size) return size;
+  throw std::runtime_error("seqrl CUDA selective_scan: state size N = " + std::to_string(N) + " above 64 is not supported");
+}
+
+// Calls fn.template operator()<kMaxN>() with kMaxN = register_size(N).
 template <typename Fn>
 void with_state_size(int64_t N, const Fn& fn) {
-  if (N <= 4) return fn.template operator()<4>();
-  if (N <= 16) return fn.template operator()<16>();
-  if (N <= 32) return fn.template operator()<32>();
-  if (N <= 64) return fn.template operator()<64>();
-  throw std::runtime_error("seqrl CUDA selective_scan: state size N = " + std::to_string(N) + " above 64 is not supported");
+  switch (register_size(N)) {
+    case 4: return fn.template operator()<4>();
+    case 16: return fn.template operator()<16>();
+    case 32: return fn.template operator()<32>();
+    default: return fn.template operator()<64>();
+  }
 }
 
 dim3 selective_grid(const SelectiveShape& s) {
@@ -426,7 +427,7 @@ dim3 selective_grid(const SelectiveShape& s) {
 
 template <typename T>
 void linear_scan_fwd(const T* a, const T* b, const T* h0, T* h, int64_t B, int64_t len, int64_t D, void* stream) {
-  launch_chunked(LinearFwd<T>{a, b, h0, h, {B, len, D}}, B, len, D, false, stream);
+  launch_chunked(RealFwd<RealRing<T>>{a, b, h0, h, {B, len, D}}, B, len, D, false, stream);
 }
 
 template <typename T>
@@ -438,7 +439,7 @@ void linear_scan_bwd(const T* a, const T* h, const T* h0, const T* g, T* grad_a,
 template <typename T>
 void log_linear_scan_fwd(const T* log_a, const T* log_b, const T* log_h0, T* h, int64_t B, int64_t len, int64_t D,
                          void* stream) {
-  launch_chunked(LogFwd<T>{log_a, log_b, log_h0, h, {B, len, D}}, B, len, D, false, stream);
+  launch_chunked(RealFwd<LogRing<T>>{log_a, log_b, log_h0, h, {B, len, D}}, B, len, D, false, stream);
 }
 
 template <typename T>
@@ -477,20 +478,14 @@ struct SelectiveFwdLaunch {
 template <typename T>
 struct SelectiveBwdLaunch {
   const T *u, *delta, *A, *Bm, *Cm, *Dskip, *z, *g;
-  T *grad_u, *grad_delta, *grad_A, *grad_Bm, *grad_Cm, *grad_D, *grad_z;
+  T *grad_u, *grad_delta, *grad_A, *grad_Bm, *grad_Cm, *grad_D, *grad_z, *workspace;
   SelectiveShape s;
   void* stream;
   template <int kMaxN>
   void operator()() const {
-    const int64_t segments = (s.len + kSegment - 1) / kSegment;
-    T* checkpoints = nullptr;
-    check(cudaMallocAsync(reinterpret_cast<void**>(&checkpoints), sizeof(T) * s.B * s.D * segments * kMaxN,
-                          as_stream(stream)),
-          "selective_bwd workspace");
     selective_bwd_kernel<T, kMaxN><<<selective_grid(s), kSelThreads, 0, as_stream(stream)>>>(
-        u, delta, A, Bm, Cm, Dskip, z, g, grad_u, grad_delta, grad_A, grad_Bm, grad_Cm, grad_D, grad_z, checkpoints, s);
+        u, delta, A, Bm, Cm, Dskip, z, g, grad_u, grad_delta, grad_A, grad_Bm, grad_Cm, grad_D, grad_z, workspace, s);
     check(cudaGetLastError(), "selective_bwd launch");
-    check(cudaFreeAsync(checkpoints, as_stream(stream)), "selective_bwd workspace free");
   }
 };
 
@@ -503,13 +498,18 @@ void selective_scan_fwd(const T* u, const T* delta, const T* A, const T* Bm, con
   with_state_size(s.N, SelectiveFwdLaunch<T>{u, delta, A, Bm, Cm, Dskip, z, y, s, stream});
 }
 
+int64_t selective_scan_bwd_workspace(SelectiveShape s) {
+  const int64_t segments = (s.len + kSegment - 1) / kSegment;  // the state entering each segment
+  return s.B * s.D * segments * register_size(s.N);
+}
+
 template <typename T>
 void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip, const T* z,
                         const T* g, T* grad_u, T* grad_delta, T* grad_A, T* grad_Bm, T* grad_Cm, T* grad_D, T* grad_z,
-                        SelectiveShape s, void* stream) {
+                        SelectiveShape s, T* workspace, void* stream) {
   if (s.B == 0 || s.D == 0 || s.len == 0) return;
   with_state_size(s.N, SelectiveBwdLaunch<T>{u, delta, A, Bm, Cm, Dskip, z, g, grad_u, grad_delta, grad_A, grad_Bm,
-                                             grad_Cm, grad_D, grad_z, s, stream});
+                                             grad_Cm, grad_D, grad_z, workspace, s, stream});
 }
 
 #define SEQRL_INSTANTIATE(T)                                                                                        \
@@ -524,7 +524,7 @@ void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, con
   template void selective_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*,    \
                                       SelectiveShape, void*);                                                       \
   template void selective_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*,        \
-                                      const T*, T*, T*, T*, T*, T*, T*, T*, SelectiveShape, void*);
+                                      const T*, T*, T*, T*, T*, T*, T*, T*, SelectiveShape, T*, void*);
 SEQRL_INSTANTIATE(float)
 SEQRL_INSTANTIATE(double)
 #undef SEQRL_INSTANTIATE

@@ -35,10 +35,14 @@ template <typename T>
 void selective_scan_fwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip,
                         const T* z, T* y, SelectiveShape s, void* stream);
 
+// Elements of T the backward needs as workspace (its state checkpoints). The caller allocates
+// them (through LibTorch's caching allocator, so that its peak-memory statistics count them).
+int64_t selective_scan_bwd_workspace(SelectiveShape s);
+
 // grad_A, grad_Bm, grad_Cm, grad_D are accumulated with atomics: the caller zero-fills them.
 template <typename T>
 void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip,
                         const T* z, const T* g, T* grad_u, T* grad_delta, T* grad_A, T* grad_Bm, T* grad_Cm,
-                        T* grad_D, T* grad_z, SelectiveShape s, void* stream);
+                        T* grad_D, T* grad_z, SelectiveShape s, T* workspace, void* stream);
 
 }  // namespace seqrl::kernels::cuda

@@ -22,7 +22,7 @@ inline std::filesystem::path temp_dir(const std::string& tag) {
   return d;
 }
 
-// Hopper dims (obs 11, act 3; ../shared/facts/d4rl_format.md). Episodes of varying length, the
+// Hopper dims (obs 11, act 3; gym/envs/mujoco/hopper_v3.py). Episodes of varying length, the
 // last one unfinished; reward per row `reward` (large values make returns overflow float32).
 inline std::string write_hopper_like(const std::filesystem::path& dir, int64_t rows = 600, float reward = 1.0f,
                                      const std::string& name = "hopper-synthetic.hdf5") {

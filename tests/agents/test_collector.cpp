@@ -1,5 +1,5 @@
-// `seqrl collect` through the CLI: files in the D4RL v2 layout (facts: ../shared/facts/
-// d4rl_format.md) that pass `seqrl dataset validate`, read back with the statistics the
+// `seqrl collect` through the CLI: files in the D4RL v2 layout (Farama-Foundation/D4RL,
+// d4rl/offline_env.py) that pass `seqrl dataset validate`, read back with the statistics the
 // collector reported, record simulator states that replay to the same transitions, and a
 // resumed collection equal to an uninterrupted one.
 #include <gtest/gtest.h>

@@ -118,9 +118,7 @@ TEST_P(LossGoesDown, OnGeneratedData) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackbone, LossGoesDown,
-                         ::testing::Values("transformer", "lstm", "gru", "mingru", "minlstm", "lru", "s4", "mamba",
-                                           "mlstm", "slstm", "aaren"));
+INSTANTIATE_TEST_SUITE_P(EveryBackbone, LossGoesDown, ::testing::ValuesIn(backbone_names()));  // the registry
 
 TEST(DtEval, RtgStartsAtTargetOverScaleAndDropsByEachRewardOverScale) {
   auto dir = temp_dir("rtg");

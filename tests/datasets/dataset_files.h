@@ -1,5 +1,6 @@
 // Test fixtures for tests/datasets: a temp folder per test, and generators for synthetic D4RL
-// and Minari files (layouts from ../shared/facts/d4rl_format.md).
+// and Minari files (layouts: Farama-Foundation/D4RL d4rl/offline_env.py, Farama-Foundation/Minari
+// docs/content/dataset_standards.md).
 #pragma once
 #include <gtest/gtest.h>
 #include <torch/torch.h>

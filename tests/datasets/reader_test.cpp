@@ -1,5 +1,6 @@
 // Reading the D4RL flat layout (v0/v1/v2 variants) and the Minari layout exactly.
-// Layout facts: ../shared/facts/d4rl_format.md.
+// Layouts: Farama-Foundation/D4RL (d4rl/offline_env.py), Farama-Foundation/Minari
+// (docs/content/dataset_standards.md).
 #include <gtest/gtest.h>
 
 #include "core/error.h"

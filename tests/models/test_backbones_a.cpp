@@ -1,8 +1,9 @@
-// Backbones of part A: transformer, lstm, gru, mingru, minlstm.
-// Every one must pass the shared check (causality, step == forward, gradients of the parallel
-// form == gradients of the step loop, float64), keep shapes and dtypes, and have the parameter
-// count its architecture implies. mingru/minlstm are also compared with a naive float64 loop
-// of the paper's equations (Feng et al. 2024), independent of the log-space scan.
+// Every registered backbone (the registry, not a list: a new backbone is covered without editing
+// a test) must pass the shared check (causality, step == forward, gradients of the parallel
+// form == gradients of the step loop, float64) and keep shapes and dtypes.
+// Part A: transformer, lstm, gru, mingru, minlstm have the parameter count their architecture
+// implies; mingru/minlstm are also compared with a naive float64 loop of the paper's equations
+// (Feng et al. 2024), independent of the log-space scan. Part B is test_backbones_b.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,8 +19,6 @@
 namespace seqrl {
 namespace {
 
-const std::vector<std::string> kPartA = {"transformer", "lstm", "gru", "mingru", "minlstm"};
-
 BackboneConfig tiny_config() {
   BackboneConfig c;
   c.dim = 16;
@@ -30,40 +29,65 @@ BackboneConfig tiny_config() {
   return c;
 }
 
-TEST(BackbonesA, PassTheSharedCheck) {
-  for (const auto& name : kPartA) {
-    SCOPED_TRACE(name);
-    auto report = check_backbone(name, tiny_config(), 7);
-    EXPECT_EQ(report.failure, "");
-    EXPECT_LE(report.causality_err, kCheckTolerance);
-    EXPECT_LE(report.step_err, kCheckTolerance);
-    EXPECT_LE(report.grad_err, kCheckTolerance);
-    EXPECT_TRUE(report.pass);
-    EXPECT_GT(report.params, 0);
+// Parameters of the residual stack around the mixers: per layer two LayerNorms (2D each) and
+// the MLP D -> 4D -> D with biases; plus the final LayerNorm.
+int64_t stack_params(int64_t D, int64_t L) { return L * (4 * D + (D * 4 * D + 4 * D) + (4 * D * D + D)) + 2 * D; }
+
+double max_rel_err(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>() / std::max(b.abs().max().item<double>(), 1e-12);
+}
+
+class EveryBackbone : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryBackbone, PassesTheSharedCheck) {
+  auto report = check_backbone(GetParam(), tiny_config(), 7);
+  EXPECT_EQ(report.failure, "");
+  EXPECT_LE(report.causality_err, kCheckTolerance);
+  EXPECT_LE(report.step_err, kCheckTolerance);
+  EXPECT_LE(report.grad_err, kCheckTolerance);  // NaN fails too
+  EXPECT_TRUE(report.pass);
+  EXPECT_GT(report.params, stack_params(16, 2));  // the mixers have parameters
+}
+
+TEST_P(EveryBackbone, KeepsShapesAndFollowsTheModuleDtype) {
+  auto config = tiny_config();
+  config.dropout = 0.1;  // train mode with dropout must still keep shapes
+  torch::manual_seed(3);
+  auto backbone = make_backbone(GetParam(), config);
+  for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    backbone->to(dtype);
+    auto x = torch::randn({3, 7, 16}, torch::TensorOptions().dtype(dtype));
+    auto y = backbone->forward(x);
+    EXPECT_EQ(y.sizes(), x.sizes());
+    EXPECT_EQ(y.scalar_type(), dtype);
+    EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+    auto state = backbone->initial_state(3);
+    EXPECT_EQ(state.size(), 2u);  // one entry per layer
+    for (const auto& layer : state)
+      for (const auto& s : layer) EXPECT_EQ(s.scalar_type(), dtype);
+    auto y_t = backbone->step(x.select(1, 0), state);
+    EXPECT_EQ(y_t.sizes(), (std::vector<int64_t>{3, 16}));
+    EXPECT_EQ(y_t.scalar_type(), dtype);
   }
 }
 
-TEST(BackbonesA, ShapesAndDtypesInFloat32AndFloat64) {
-  for (const auto& name : kPartA) {
-    SCOPED_TRACE(name);
-    auto config = tiny_config();
-    config.dropout = 0.1;  // train mode with dropout must still keep shapes
-    auto backbone = make_backbone(name, config);
-    for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
-      backbone->to(dtype);
-      auto x = torch::randn({3, 7, 16}, torch::TensorOptions().dtype(dtype));
-      auto y = backbone->forward(x);
-      EXPECT_EQ(y.sizes(), x.sizes());
-      EXPECT_EQ(y.scalar_type(), dtype);
-      EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
-      auto state = backbone->initial_state(3);
-      for (const auto& s : state) EXPECT_EQ(s.scalar_type(), dtype);
-      auto y_t = backbone->step(x.select(1, 0), state);
-      EXPECT_EQ(y_t.sizes(), (std::vector<int64_t>{3, 16}));
-      EXPECT_EQ(y_t.scalar_type(), dtype);
-    }
-  }
+TEST_P(EveryBackbone, StepEqualsForwardInFloat32UpToRounding) {
+  torch::manual_seed(3);
+  auto backbone = make_backbone(GetParam(), tiny_config());
+  backbone->eval();
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({3, 5, 16});
+  auto y = backbone->forward(x);
+  auto state = backbone->initial_state(3);
+  std::vector<torch::Tensor> steps;
+  for (int64_t t = 0; t < 5; ++t) steps.push_back(backbone->step(x.select(1, t), state));
+  auto y_steps = torch::stack(steps, 1);
+  EXPECT_EQ(y_steps.scalar_type(), torch::kFloat32);
+  EXPECT_LT(max_rel_err(y_steps, y), 1e-4);  // float32 rounding only
 }
+
+INSTANTIATE_TEST_SUITE_P(Registry, EveryBackbone, ::testing::ValuesIn(backbone_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 TEST(BackbonesA, RejectWrongInputShapes) {
   auto backbone = make_backbone("mingru", tiny_config());
@@ -74,10 +98,6 @@ TEST(BackbonesA, RejectWrongInputShapes) {
   state.pop_back();
   EXPECT_THROW(backbone->step(torch::randn({2, 16}), state), Error);
 }
-
-// Parameters of the residual stack around the mixers: per layer two LayerNorms (2D each) and
-// the MLP D -> 4D -> D with biases; plus the final LayerNorm.
-int64_t stack_params(int64_t D, int64_t L) { return L * (4 * D + (D * 4 * D + 4 * D) + (4 * D * D + D)) + 2 * D; }
 
 TEST(BackbonesA, ParameterCountsMatchTheArchitecture) {
   const int64_t D = 16, L = 2;
@@ -172,17 +192,28 @@ TEST(BackbonesA, MinGruIsStableOverLongSequencesInFloat32) {
   EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
 }
 
+// Acting past max_tokens attends over the last max_tokens tokens only. With one layer the keys
+// and values of a token depend on that token alone, so step t must equal forward() (full
+// causal attention, another code path) run on the window x[t-3 .. t], at its last position.
 TEST(BackbonesA, TransformerKvCacheSlidesBeyondMaxTokens) {
   auto config = tiny_config();
+  config.layers = 1;
   config.max_tokens = 4;
+  torch::manual_seed(11);
   auto backbone = make_backbone("transformer", config);
+  backbone->to(torch::kFloat64);
   backbone->eval();
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({2, 10, 16}, torch::kFloat64);
   auto state = backbone->initial_state(2);
-  ASSERT_EQ(state.size(), 4u);  // K and V caches for each of the 2 layers
   for (int64_t t = 0; t < 10; ++t) {
-    auto y = backbone->step(torch::randn({2, 16}), state);
-    EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
-    for (const auto& cache : state) EXPECT_EQ(cache.size(2), std::min<int64_t>(t + 1, 4));
+    SCOPED_TRACE(t);
+    auto y = backbone->step(x.select(1, t), state);
+    auto window = x.slice(1, std::max<int64_t>(0, t - 3), t + 1);
+    EXPECT_LT(max_rel_err(y, backbone->forward(window).select(1, -1)), 1e-12);
+    auto full = backbone->forward(x.slice(1, 0, t + 1)).select(1, -1);
+    if (t >= 4) EXPECT_GT(max_rel_err(y, full), 1e-6);  // the dropped tokens did matter
+    else EXPECT_LT(max_rel_err(y, full), 1e-12);
   }
 }
 
@@ -205,8 +236,8 @@ class FlawedMixerImpl : public MixerImpl {
     if (flaw_ == Flaw::kWrongGradient) return p.cumsum(1).detach() + 0.5 * (p - p.detach()).cumsum(1);
     return p.cumsum(1);
   }
-  BackboneState initial_state(int64_t batch) override { return {torch::zeros({batch, proj_->weight.size(0)}, module_options(*this))}; }
-  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+  LayerState initial_state(int64_t batch) override { return {torch::zeros({batch, proj_->weight.size(0)}, module_options(*this))}; }
+  torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     state[0] = state[0] + proj_(x_t);
     return flaw_ == Flaw::kStepDiffers ? state[0] * 1.001 : state[0];
   }

@@ -22,7 +22,8 @@ BackboneConfig mlstm_config(int64_t chunk) {
   config.dim = kDim;
   config.layers = 1;
   config.dropout = 0.0;
-  config.options = {{"heads", double(kHeads)}, {"chunk", double(chunk)}};
+  config.heads = kHeads;
+  config.options = {{"chunk", double(chunk)}};
   return config;
 }
 

@@ -6,7 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -48,13 +52,27 @@ TEST(Registry, UnknownBackboneNameListsTheValidNames) {
   }
 }
 
-TEST(Registry, HoldsTheXMacroListInOrderWithUniqueNamesAndDefaultsInRange) {
-#define SEQRL_BACKBONE_NAME(name) #name,
-  const std::vector<std::string> listed = {SEQRL_BACKBONES(SEQRL_BACKBONE_NAME)};
-#undef SEQRL_BACKBONE_NAME
+// Every models/*.cpp that defines a BackboneRegistrar: the backbone names it registers,
+// read from the source, independently of what the linker kept.
+std::vector<std::string> registered_in_sources() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SEQRL_SOURCE_DIR) + "/models")) {
+    if (entry.path().extension() != ".cpp") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::regex registrar(R"(BackboneRegistrar registrar\((?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")");
+    for (std::sregex_iterator it(text.begin(), text.end(), registrar), end; it != end; ++it) names.push_back((*it)[1]);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(Registry, HoldsEveryBackboneOfTheSourceTreeSortedWithUniqueNamesAndDefaultsInRange) {
   std::vector<std::string> registered;
   for (const auto& info : backbone_registry()) registered.push_back(info.name);
-  EXPECT_EQ(registered, listed);
+  const auto in_sources = registered_in_sources();
+  EXPECT_GE(in_sources.size(), 11u);  // the regex still finds the built-in registrars
+  EXPECT_EQ(registered, in_sources);  // none dropped by the static link, sorted, no duplicates
   for (const auto& info : backbone_registry()) {
     SCOPED_TRACE(info.name);
     EXPECT_EQ(&backbone_info(info.name), &info);  // lookup finds this entry, not a namesake
@@ -85,8 +103,14 @@ TEST(Registry, OutOfRangeOptionIsRejectedNamingItsKeyAndRange) {
   auto message = error_of([&] { make_backbone("mlstm", config); });
   EXPECT_TRUE(contains(message, "model.mlstm.chunk")) << message;
   EXPECT_TRUE(contains(message, "[1, ")) << message;
-  config.options = {{"heads", 2048}};
-  EXPECT_TRUE(contains(error_of([&] { make_backbone("mlstm", config); }), "model.mlstm.heads"));
+  config.options = {{"heads", 2}};  // heads is model.heads, shared by every head-wise backbone
+  message = error_of([&] { make_backbone("mlstm", config); });
+  EXPECT_TRUE(contains(message, "model.mlstm.heads")) << message;
+  EXPECT_TRUE(contains(message, "set model.heads")) << message;
+  config.options = {};
+  config.heads = 4;  // does not divide dim 6
+  message = error_of([&] { make_backbone("mlstm", config); });
+  EXPECT_TRUE(contains(message, "model.heads: 4 does not divide")) << message;
   config.options = {{"expand", std::nan("")}};  // NaN compares false with everything: still rejected
   EXPECT_TRUE(contains(error_of([&] { make_backbone("mingru", config); }), "model.mingru.expand"));
 }
@@ -114,12 +138,12 @@ class SumMaxMixerImpl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& x) override {
     return sum_weight_ * x.cumsum(1) + max_weight_ * std::get<0>(x.cummax(1));
   }
-  BackboneState initial_state(int64_t batch) override {
+  LayerState initial_state(int64_t batch) override {
     auto options = module_options(*this);
     return {torch::zeros({batch, sum_weight_.size(0)}, options),
             torch::full({batch, sum_weight_.size(0)}, -std::numeric_limits<double>::infinity(), options)};
   }
-  torch::Tensor step(const torch::Tensor& x_t, BackboneState& state) override {
+  torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     state = {state[0] + x_t, torch::maximum(state[1], x_t)};
     return sum_weight_ * state[0] + max_weight_ * state[1];
   }
@@ -127,6 +151,23 @@ class SumMaxMixerImpl : public MixerImpl {
  private:
   torch::Tensor sum_weight_, max_weight_;
 };
+
+// A registrar run after start-up (in a child process, to leave this process's registry as built):
+// the backbone is found and built by name; registering a name twice, or an empty one, is one
+// line on stderr and exit code 1.
+TEST(Registry, RegistersAtRuntimeAndRejectsADuplicateOrEmptyNameWithOneLine) {
+  auto sum_max = [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<SumMaxMixerImpl>(c.dim); };
+  EXPECT_EXIT(
+      {
+        const BackboneRegistrar registrar(stack_backbone("sum_max", "running sum and max", {}, sum_max));
+        auto y = make_backbone("sum_max", small_config())->forward(torch::randn({1, 3, 6}));
+        std::fprintf(stderr, "built %s\n", y.size(1) == 3 ? "sum_max" : "?");
+        BackboneRegistrar again(stack_backbone("sum_max", "again", {}, sum_max));
+      },
+      ::testing::ExitedWithCode(1), "built sum_max\nseqrl: error: cannot register backbone 'sum_max': the name is already registered");
+  EXPECT_EXIT(BackboneRegistrar(stack_backbone("", "nameless", {}, sum_max)), ::testing::ExitedWithCode(1),
+              "cannot register backbone '': the name is empty");
+}
 
 constexpr double kMlpRatio = 2.0;
 
@@ -241,7 +282,9 @@ TEST(ResidualStack, BuildsOneMixerPerLayerInOrder) {
   auto modules = stack->named_modules();
   for (const std::string layer : {"0", "1", "2"}) EXPECT_TRUE(modules.contains("layers." + layer + ".mixer"));
   EXPECT_FALSE(modules.contains("layers.3.mixer"));
-  EXPECT_EQ(stack->initial_state(4).size(), 6u);  // two state tensors per layer
+  const auto state = stack->initial_state(4);
+  ASSERT_EQ(state.size(), 3u);  // one entry per layer
+  for (const auto& layer : state) EXPECT_EQ(layer.size(), 2u);  // sum and max
 }
 
 TEST(ResidualStack, DropoutActsOnBothBranchesOnlyInTraining) {
@@ -290,18 +333,18 @@ TEST(ResidualStack, StepEqualsForwardAndCarriesEachLayersState) {
   auto x = torch::randn({2, 8, 6}, torch::kFloat64) * 2;
   torch::NoGradGuard no_grad;
   auto state = stack->initial_state(2);
-  ASSERT_EQ(state.size(), 4u);
+  ASSERT_EQ(state.size(), 2u);
   std::vector<torch::Tensor> steps;
   for (int64_t t = 0; t < x.size(1); ++t) steps.push_back(stack->step(x.select(1, t), state));
   auto y_steps = torch::stack(steps, 1);
   EXPECT_LT((y_steps - stack->forward(x)).abs().max().item<double>(), 1e-12);
 
-  // Slots 2l and 2l+1 hold layer l's running sum and max of its normed input.
+  // state[l] holds layer l's running sum and max of its normed input.
   auto naive = naive_stack(stack, x, config.layers);
   EXPECT_LT(max_diff(y_steps, naive.out), 1e-12);
   for (int64_t l = 0; l < config.layers; ++l) {
-    EXPECT_LT(max_diff(state[2 * l].unsqueeze(1), {{naive.last_sum[0][l]}, {naive.last_sum[1][l]}}), 1e-12);
-    EXPECT_LT(max_diff(state[2 * l + 1].unsqueeze(1), {{naive.last_max[0][l]}, {naive.last_max[1][l]}}), 1e-12);
+    EXPECT_LT(max_diff(state[l][0].unsqueeze(1), {{naive.last_sum[0][l]}, {naive.last_sum[1][l]}}), 1e-12);
+    EXPECT_LT(max_diff(state[l][1].unsqueeze(1), {{naive.last_max[0][l]}, {naive.last_max[1][l]}}), 1e-12);
   }
 }
 
