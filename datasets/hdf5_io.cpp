@@ -1,13 +1,11 @@
 #include "datasets/hdf5_io.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstdio>
 
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace seqrl::h5 {
 namespace {
@@ -95,17 +93,6 @@ herr_t list_link(hid_t, const char* name, const H5L_info_t*, void* data) {
 constexpr double kMaxCompressionRatio = 1100.0;
 constexpr int64_t kSlackBytes = int64_t(1) << 20;
 
-int64_t physical_memory_bytes() {
-  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? int64_t(pages) * int64_t(page) : int64_t(1) << 62;
-}
-
-std::string gib(int64_t bytes) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g GiB", double(bytes) / double(int64_t(1) << 30));
-  return buf;
-}
-
 // A file's header can declare any shape; check it against what the file really stores and
 // against this machine's memory before anything is allocated.
 void check_declared_size(hid_t dset, const std::vector<int64_t>& shape, int64_t stored_elem, int64_t read_elem,
@@ -133,9 +120,9 @@ void check_declared_size(hid_t dset, const std::vector<int64_t>& shape, int64_t 
   if (lying)
     throw Error(where + ": declares shape " + dims + " (" + std::to_string(declared) + " bytes) but the file stores " +
                 std::to_string(real) + " bytes for it (file truncated or corrupt)");
-  if (in_memory > physical_memory_bytes())
-    throw Error(where + ": declares shape " + dims + " (" + gib(in_memory) + " in memory), more than this machine's " +
-                gib(physical_memory_bytes()) + " of memory");
+  if (const int64_t memory = physical_memory_bytes(); in_memory > memory)
+    throw Error(where + ": declares shape " + dims + " (" + gib_text(double(in_memory)) +
+                " in memory), more than this machine's " + gib_text(double(memory)) + " of memory");
 }
 
 H5I_type_t object_type(hid_t loc, const std::string& name) {
