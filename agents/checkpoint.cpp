@@ -1,11 +1,15 @@
 #include "agents/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -21,6 +25,46 @@ torch::Tensor text_to_tensor(const std::string& s) {
 }
 
 at::Generator default_cpu_generator() { return at::detail::getDefaultCPUGenerator(); }
+
+constexpr char kTrailerMagic[] = "SEQRLCK1";
+constexpr size_t kMagicSize = 8, kTrailerSize = 16;
+
+uint64_t fnv1a64(const char* data, size_t size) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < size; ++i) h = (h ^ uint8_t(data[i])) * 1099511628211ull;
+  return h;
+}
+
+void append_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(char((v >> (8 * i)) & 0xff));
+}
+
+uint64_t read_u64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+
+// The step of "step_N.pt", or -1.
+long step_of(const fs::path& file) {
+  auto name = file.filename().string();
+  if (name.rfind("step_", 0) != 0 || file.extension() != ".pt") return -1;
+  auto digits = name.substr(5, name.size() - 8);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::atol(digits.c_str());
+}
+
+// step_N.pt files of a checkpoints folder, newest first.
+std::vector<fs::path> step_files(const fs::path& dir) {
+  std::vector<std::pair<long, fs::path>> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (long step = step_of(e.path()); step >= 0) found.push_back({step, e.path()});
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<fs::path> out;
+  for (auto& f : found) out.push_back(f.second);
+  return out;
+}
 
 }  // namespace
 
@@ -55,13 +99,33 @@ void CheckpointWriter::torch_rng(const std::string& name) {
 }
 
 void CheckpointWriter::save(const std::string& path) {
-  write_atomic_with(path, [&](const std::string& tmp) { archive_.save_to(tmp); });
+  if (bytes_.empty()) {
+    // In memory first: LibTorch's file writer throws again from its destructor when the disk
+    // fills up mid-archive, which ends the process in std::terminate.
+    archive_.save_to([this](const void* data, size_t size) {
+      bytes_.append(static_cast<const char*>(data), size);
+      return size;
+    });
+    const uint64_t sum = fnv1a64(bytes_.data(), bytes_.size());
+    bytes_.append(kTrailerMagic, kMagicSize);
+    append_u64(bytes_, sum);
+  }
+  write_file_atomic(path, bytes_);
 }
 
 CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
   if (!fs::is_regular_file(path)) throw Error(path + ": checkpoint not found");
+  const std::string bytes = read_file(path);
+  size_t size = bytes.size();
+  if (size >= kTrailerSize && bytes.compare(size - kTrailerSize, kMagicSize, kTrailerMagic, kMagicSize) == 0) {
+    size -= kTrailerSize;
+    if (fnv1a64(bytes.data(), size) != read_u64(bytes.data() + size + kMagicSize))
+      throw Error(path + ": checksum mismatch (the file is corrupt)");
+  } else {
+    spdlog::warn("{}: checkpoint has no checksum (written by an older seqrl); it cannot be verified", path);
+  }
   try {
-    archive_.load_from(path);
+    archive_.load_from(bytes.data(), size);
   } catch (const std::exception&) {
     throw Error(path + ": not a seqrl checkpoint (unreadable torch archive)");
   }
@@ -110,22 +174,35 @@ void CheckpointReader::torch_rng(const std::string& name) {
 std::string resolve_checkpoint(const std::string& path) {
   fs::path p = path;
   if (fs::is_directory(p) && fs::is_directory(p / "checkpoints")) {
-    // last.pt, or — if the run was killed between writing step_N.pt and copying it to last.pt
-    // for the first time — the highest step_N.pt.
+    // last.pt, or — if the run was killed between writing step_N.pt and last.pt for the first
+    // time — the highest step_N.pt.
     auto dir = p / "checkpoints";
     p = dir / "last.pt";
-    long best = -1;
     if (!fs::is_regular_file(p))
-      for (const auto& e : fs::directory_iterator(dir)) {
-        auto name = e.path().filename().string();
-        if (name.rfind("step_", 0) != 0 || e.path().extension() != ".pt") continue;
-        long step = std::atol(name.c_str() + 5);
-        if (step > best) best = step, p = e.path();
-      }
+      if (auto steps = step_files(dir); !steps.empty()) p = steps.front();
   }
   if (!fs::is_regular_file(p) && p.extension() != ".pt") p += ".pt";
   if (!fs::is_regular_file(p)) throw Error(path + ": no checkpoint there (expected RUN_DIR or RUN_DIR/checkpoints/step_N)");
   return p.string();
+}
+
+CheckpointReader open_checkpoint(const std::string& path) {
+  const fs::path file = resolve_checkpoint(path);
+  try {
+    return CheckpointReader(file.string());
+  } catch (const Error& e) {
+    if (file.filename() != "last.pt") throw;
+    for (const auto& step : step_files(file.parent_path())) {
+      try {
+        CheckpointReader r(step.string());
+        spdlog::warn("{}; using {} instead", e.what(), step.string());
+        return r;
+      } catch (const Error&) {
+        continue;
+      }
+    }
+    throw;
+  }
 }
 
 }  // namespace seqrl

@@ -12,6 +12,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/memory.h"
 #include "core/run_dir.h"
 #include "datasets/dataset.h"
 #include "envs/env.h"
@@ -26,8 +27,8 @@ void DtConfig::bind(Config& c) {
   c.add("run.seed", &seed, 0, 1 << 30, "training seed (sampler, initialization, dropout)");
   c.add("run.device", &device, {"auto", "cpu", "cuda"}, "where to train");
   c.add("run.threads", &threads, 0, 1024, "LibTorch intra-op threads (0: default)");
-  c.add("run.out_dir", &out_dir, {}, "folder that receives run folders");
-  c.add("data.path", &dataset, {}, "D4RL .hdf5 file or Minari dataset");
+  c.add_path("run.out_dir", &out_dir, "folder that receives run folders");
+  c.add_path("data.path", &dataset, "D4RL .hdf5 file or Minari dataset");
   c.add("data.env", &env, {}, "hopper | halfcheetah | walker2d (empty: from the file)");
   c.add("model.backbone", &backbone, backbone_names(), "sequence backbone");
   c.add("model.context", &context, 1, 4096, "K: steps per training window");
@@ -40,7 +41,10 @@ void DtConfig::bind(Config& c) {
     for (const auto& opt : info.options) {
       double& slot = backbone_options[info.name][opt.name];
       slot = opt.value;
-      c.add("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
+      // Options are stored as doubles; one whose default and range are whole numbers is a count.
+      const bool whole = opt.value == std::floor(opt.value) && opt.lo == std::floor(opt.lo) && opt.hi == std::floor(opt.hi);
+      if (whole) c.add_integer_valued("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
+      else c.add("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
     }
   c.add("train.steps", &steps, 1, int64_t(1) << 40, "optimizer steps");
   c.add("train.batch_size", &batch_size, 1, 1 << 20, "windows per batch");
@@ -67,7 +71,39 @@ std::vector<std::string> eval_mode_list(const std::string& modes) {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-void on_sigint(int) { g_interrupted = true; }
+// The first Ctrl-C asks for a clean stop; a second one ends the process at once (every file
+// it writes is atomic, so that loses at most the work since the last checkpoint).
+void on_sigint(int) {
+  if (g_interrupted.exchange(true)) {
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+  }
+}
+
+// Lower bounds on training memory: weights, gradients and AdamW moments of the MLPs and the
+// timestep embedding; the MLP activations of one batch. Sizes no machine here can hold are one
+// error naming the keys, instead of the allocator's text or the OOM killer.
+void check_fits_in_memory(const DtConfig& c) {
+  const double memory = double(physical_memory_bytes());
+  const double d = c.embed_dim;
+  const double weights = 4.0 * 4.0 * (double(c.layers) * 8.0 * d * d + double(c.max_ep_len) * d);
+  if (weights > memory)
+    throw Error("model.embed_dim = " + std::to_string(c.embed_dim) + " (with model.layers = " + std::to_string(c.layers) +
+                ", model.max_ep_len = " + std::to_string(c.max_ep_len) + "): training needs at least " + gib_text(weights) +
+                " for weights and optimizer state, more than this machine's " + gib_text(memory));
+  const double activations = 4.0 * 3.0 * double(c.context) * double(c.batch_size) * double(c.layers) * 4.0 * d;
+  if (activations > memory)
+    throw Error("train.batch_size = " + std::to_string(c.batch_size) + " (with model.context = " +
+                std::to_string(c.context) + ", model.embed_dim = " + std::to_string(c.embed_dim) +
+                "): one batch needs at least " + gib_text(activations) + " of activations, more than this machine's " +
+                gib_text(memory));
+}
+
+bool all_finite(torch::nn::Module& model) {
+  for (const auto& p : model.parameters())
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  return true;
+}
 
 DecisionModel make_model(const DtConfig& c, int64_t obs_dim, int64_t act_dim) {
   DecisionModelConfig m;
@@ -142,7 +178,8 @@ std::string best_key(double target, const std::string& mode) { return json_numbe
 }  // namespace
 
 std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vector<double>& targets,
-                                         const std::vector<std::string>& modes, int episodes, int seed) {
+                                         const std::vector<std::string>& modes, int episodes, int seed,
+                                         const std::atomic<bool>* stop) {
   std::vector<EvalResult> results;
   for (double target : targets)
     for (const auto& mode : modes) {
@@ -152,6 +189,7 @@ std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vecto
       s.mode = mode;
       s.episodes = episodes;
       s.seed = static_cast<uint64_t>(seed);
+      s.stop = stop;
       results.push_back(evaluate_policy(policy.model, policy.scaling, s));
       const auto& r = results.back();
       spdlog::info("eval {} target {} {}: return {:.1f} ± {:.1f}, normalized {:.1f} ± {:.1f} ({} episodes)", r.env,
@@ -170,8 +208,9 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   if (c.threads > 0) torch::set_num_threads(c.threads);
   torch::manual_seed(static_cast<uint64_t>(c.seed));
 
+  check_fits_in_memory(c);
   // Data: the whole dataset in memory, windows drawn by the DT sampler.
-  Dataset data = load_dataset(c.dataset, c.env);
+  Dataset data = load_dataset(c.dataset, c.env, "data.env");
   SamplerConfig sampler_cfg;
   sampler_cfg.context = c.context;
   sampler_cfg.reward_scale = c.reward_scale;
@@ -198,9 +237,21 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
                      {"step", "wall_s", "loss", "lr", "samples_per_s", "eval_target", "eval_return", "eval_normalized"});
   std::map<std::string, BestScore> best;
   int64_t step = 0;
+  int64_t saved_step = -1;  // the step last.pt holds; -1: none written
   double wall_offset = 0;
+  auto last_checkpoint = [&] {
+    return saved_step < 0 ? std::string("no checkpoint was written")
+                          : "the last checkpoint (" + ckpt_dir + "/last.pt, step " + std::to_string(saved_step) +
+                                ") is intact";
+  };
 
   auto save = [&](int64_t at_step, double wall) {
+    // Never save weights that are already broken: last.pt must stay a state worth resuming.
+    if (!all_finite(*model))
+      throw Error("step " + std::to_string(at_step) + ": model weights are NaN/Inf; not saved; " + last_checkpoint());
+    // Metrics first: a kill after the checkpoint but before the rows would lose them for good,
+    // while rows past the checkpoint are dropped on resume.
+    metrics.flush();
     CheckpointWriter w;
     w.module("model", *model);
     w.optimizer("optimizer", optimizer);
@@ -218,15 +269,13 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
       b << k << " " << s.step << " " << json_number(s.normalized_mean) << " " << json_number(s.normalized_std) << " "
         << json_number(s.return_mean) << "\n";
     w.text("best", b.str());
-    auto path = (fs::path(ckpt_dir) / ("step_" + std::to_string(at_step) + ".pt")).string();
-    w.save(path);
-    fs::copy_file(path, (fs::path(ckpt_dir) / "last.pt.tmp").string(), fs::copy_options::overwrite_existing);
-    fs::rename((fs::path(ckpt_dir) / "last.pt.tmp"), (fs::path(ckpt_dir) / "last.pt"));
-    metrics.flush();
+    w.save((fs::path(ckpt_dir) / ("step_" + std::to_string(at_step) + ".pt")).string());
+    w.save((fs::path(ckpt_dir) / "last.pt").string());
+    saved_step = at_step;
   };
 
   if (resume) {
-    CheckpointReader r(resolve_checkpoint(run_dir));
+    CheckpointReader r = open_checkpoint(run_dir);
     r.module("model", *model);
     r.optimizer("optimizer", optimizer);
     step = static_cast<int64_t>(r.number("step"));
@@ -240,6 +289,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
       best[key] = s;
     }
     metrics.load_existing(step + 1);
+    saved_step = step;
     spdlog::info("resumed {} at step {}", run_dir, step);
   }
   spdlog::info("training {} on {} ({} transitions, {} episodes), {} parameters, device {}", c.backbone, c.dataset,
@@ -253,7 +303,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   } restore{previous_handler};
 
   auto evaluate_now = [&](int64_t at_step, std::map<std::string, double>& row) {
-    auto results = evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed);
+    auto results = evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed, &g_interrupted);
     for (const auto& r : results) {
       auto& b = best[best_key(r.target, r.mode)];
       if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, at_step};
@@ -283,7 +333,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value))
       throw Error("step " + std::to_string(step + 1) + ": training loss is " + (std::isnan(loss_value) ? "NaN" : "Inf") +
-                  "; stopped. The last good checkpoint (" + ckpt_dir + "/last.pt) is intact");
+                  "; stopped; " + last_checkpoint());
     optimizer.zero_grad();
     loss.backward();
     if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.grad_clip);
@@ -302,7 +352,12 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
                                         {"loss", loss_sum / double(loss_count)},
                                         {"lr", lr},
                                         {"samples_per_s", dt > 0 ? double((step - last_log_step) * c.batch_size) / dt : 0}};
-      if (do_eval) evaluate_now(step, row);
+      if (do_eval) {
+        try {
+          evaluate_now(step, row);
+        } catch (const Interrupted&) {  // the row goes without its evaluation; saved below
+        }
+      }
       metrics.append(row);
       progress.update(step, "loss " + std::to_string(loss_sum / double(loss_count)));
       last_log = now;
@@ -321,7 +376,14 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   progress.finish();
 
   // Final evaluation; the last point also counts for best-during-training.
-  auto final = evaluate_targets(policy, targets, modes, c.episodes, c.eval_seed);
+  std::vector<EvalResult> final;
+  try {
+    final = evaluate_targets(policy, targets, modes, c.episodes, c.eval_seed, &g_interrupted);
+  } catch (const Interrupted&) {
+    spdlog::warn("interrupted during the final evaluation; {}; `seqrl train --resume {}` evaluates it",
+                 last_checkpoint(), run_dir);
+    return 130;
+  }
   for (const auto& r : final) {
     auto& b = best[best_key(r.target, r.mode)];
     if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, step};
@@ -335,8 +397,26 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   return 0;
 }
 
+void check_resume_matches_checkpoint(const Config& resolved, const std::string& run_dir) {
+  CheckpointReader r = open_checkpoint(run_dir);
+  DtConfig stored;
+  Config cfg;
+  stored.bind(cfg);
+  cfg.load_yaml_text(r.text("config"), r.path() + " (stored config)");
+  cfg.resolve();
+  for (const auto& key : cfg.keys()) {
+    if (key.rfind("model.", 0) != 0 || key == "model.dropout") continue;
+    const auto dot = key.find('.', 6);  // model.<backbone>.<option>: only this run's backbone counts
+    if (dot != std::string::npos && key.substr(6, dot - 6) != stored.backbone) continue;
+    const auto now = resolved.value_text(key), then = cfg.value_text(key);
+    if (now != then)
+      throw Error(run_dir + ": " + key + " = " + now + " but the checkpoint " + r.path() + " was trained with " + key +
+                  " = " + then + "; model keys cannot change on resume");
+  }
+}
+
 TrainedPolicy load_trained_policy(const std::string& path, const std::string& device) {
-  CheckpointReader r(resolve_checkpoint(path));
+  CheckpointReader r = open_checkpoint(path);
   TrainedPolicy p;
   Config cfg;
   p.config.bind(cfg);

@@ -2,6 +2,7 @@
 // dataset, with any backbone. CORL style: the whole config on top, one training loop below
 // (agents/dt.cpp) readable top to bottom.
 #pragma once
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,9 +58,16 @@ struct DtConfig {
 torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target, const torch::Tensor& mask);
 
 // Trains in `run_dir` (created by the caller, with config.yaml already written), evaluates,
-// writes eval.json. resume: continue from run_dir/checkpoints/last.pt. Returns 0, or 130 when
-// stopped by SIGINT (after saving). Throws seqrl::Error on bad input or a NaN/Inf loss.
+// writes eval.json. resume: continue from run_dir/checkpoints/last.pt (or the newest intact
+// step_N.pt). Returns 0, or 130 when stopped by SIGINT (after saving; during the final
+// evaluation, at the next env step). Throws seqrl::Error on bad input, sizes that cannot fit
+// in memory, a NaN/Inf loss or weights, or a failed checkpoint write (the previous one intact).
 int train_decision_model(const DtConfig& config, const std::string& run_dir, bool resume);
+
+// Before `train --resume` writes anything: `run_dir` must hold a readable checkpoint, and every
+// model key that sizes the weights (model.*, but model.dropout) must equal the checkpoint's
+// stored config in `resolved`. Throws seqrl::Error naming the key and both values.
+void check_resume_matches_checkpoint(const Config& resolved, const std::string& run_dir);
 
 }  // namespace seqrl
 
@@ -79,9 +87,11 @@ struct TrainedPolicy {
 // `path`: a run folder (its last checkpoint) or a checkpoint file. Throws seqrl::Error.
 TrainedPolicy load_trained_policy(const std::string& path, const std::string& device = "auto");
 
-// Final evaluation of every (target, mode) pair of `config`, as written to eval.json.
+// Final evaluation of every (target, mode) pair of `config`, as written to eval.json. `stop`
+// set: seqrl::Interrupted at the next env step.
 std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vector<double>& targets,
-                                         const std::vector<std::string>& modes, int episodes, int seed);
+                                         const std::vector<std::string>& modes, int episodes, int seed,
+                                         const std::atomic<bool>* stop = nullptr);
 // "both" -> {window, recurrent}.
 std::vector<std::string> eval_mode_list(const std::string& modes);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -33,6 +34,36 @@ const std::map<std::string, std::string> kGroupHelp = {
     {"dataset", "Inspect and validate offline datasets"},
     {"backbones", "List and check the sequence backbones"},
 };
+
+// CLI11 calls an unknown command word "an argument not expected"; say what it is. Returns the
+// message, or "" when every command word is known.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return "";
+    if (arg.rfind('-', 0) == 0) {
+      if (level == &app && (arg == "--log-level" || arg == "--threads")) ++i;  // their value
+      continue;
+    }
+    auto subs = level->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) return "";  // a command's own positional arguments
+    std::vector<std::string> names;
+    CLI::App* found = nullptr;
+    for (auto* sub : subs) {
+      names.push_back(sub->get_name());
+      if (sub->check_name(arg)) found = sub;
+    }
+    if (!found) {
+      std::string list, hint = closest_match(arg, names);
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      return "unknown command '" + arg + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+             "; expected one of: " + list;
+    }
+    level = found;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -76,6 +107,10 @@ int run_main(int argc, char** argv) {
     e.add(*it->second);
   }
 
+  if (auto unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+    std::fprintf(stderr, "seqrl: %s (see --help)\n", unknown.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -93,6 +128,9 @@ int run_main(int argc, char** argv) {
 int run(int argc, char** argv) {
   try {
     return run_main(argc, argv);
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "seqrl: interrupted: %s\n", e.what());
+    return e.exit_code();
   } catch (const Error& e) {
     std::fprintf(stderr, "seqrl: error: %s\n", e.what());
     return e.exit_code();

@@ -121,13 +121,18 @@ void add_train(CLI::App& app) {
       train_seeds(*a, c);
       return;
     }
+    // A resumed folder must be a run whose checkpoint matches before anything is written to it.
+    if (!a->resume.empty()) check_resume_matches_checkpoint(cfg, a->resume);
     std::string dir = !a->resume.empty() ? a->resume : !a->run_dir.empty() ? a->run_dir
                                                                             : create_run_dir(c.out_dir, default_run_name(c));
+    RunLock lock(dir);
+    for (const auto& folder : {dir, (fs::path(dir) / "checkpoints").string()})
+      if (int n = remove_stale_temp_files(folder)) spdlog::info("{}: removed {} temp files left by a killed run", folder, n);
     write_file_atomic((fs::path(dir) / "config.yaml").string(), cfg.to_yaml());
     log_to_file((fs::path(dir) / "log.txt").string());
     spdlog::info("run folder {}", dir);
     int code = train_decision_model(c, dir, !a->resume.empty());
-    if (code != 0) throw Error("interrupted; resume with: seqrl train --resume " + dir, code);
+    if (code != 0) throw Interrupted("resume with: seqrl train --resume " + dir);
     print_tables({dir}, c);
   });
 }

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace seqrl {
@@ -37,11 +41,42 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   return best;
 }
 
+std::string number_text(double v) {
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e16) {  // whole numbers in full: 1000000, not 1e+06
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
 namespace {
+
+// A resolved document larger than this (counting every alias expansion) is refused: a few
+// hundred bytes of nested aliases would otherwise expand to billions of nodes.
+constexpr size_t kMaxConfigNodes = 100'000;
+
+// Adds the nodes of `node` with aliases expanded to `count`, stopping once it passes `limit`.
+void count_expanded(const YAML::Node& node, size_t limit, size_t& count) {
+  if (++count > limit) return;
+  if (node.IsSequence() || node.IsMap())
+    for (const auto& item : node) {
+      if (node.IsMap()) {
+        count_expanded(item.first, limit, count);
+        count_expanded(item.second, limit, count);
+      } else {
+        count_expanded(item, limit, count);
+      }
+      if (count > limit) return;
+    }
+}
 
 std::string show(const YAML::Node& node) {
   YAML::Emitter out;
-  out.SetDoublePrecision(15);  // 3e-4, not 0.00029999999999999997
   out << YAML::Flow << node;
   return out.c_str();
 }
@@ -73,11 +108,17 @@ bool parse_int64(const YAML::Node& node, int64_t& out) {
   return false;
 }
 
-std::string range_text(double lo, double hi) {
-  std::ostringstream ss;
-  ss << "[" << lo << ", " << hi << "]";
-  return ss.str();
+std::string range_text(double lo, double hi) { return "[" + number_text(lo) + ", " + number_text(hi) + "]"; }
+
+// Doubles as YAML scalars in their shortest exact form (0.1, not 0.10000000000000001).
+YAML::Node number_node(double v) { return YAML::Node(number_text(v)); }
+
+YAML::Node flow_list(YAML::Node n) {
+  n.SetStyle(YAML::EmitterStyle::Flow);
+  return n;
 }
+
+std::string line_of(const YAML::Node& node) { return "line " + std::to_string(node.Mark().line + 1); }
 
 }  // namespace
 
@@ -123,7 +164,18 @@ void Config::add(const std::string& key, double* value, double lo, double hi, co
                     *value = v;
                     return true;
                   },
-                  [value] { return YAML::Node(*value); }});
+                  [value] { return number_node(*value); }});
+}
+
+void Config::add_integer_valued(const std::string& key, double* value, double lo, double hi, const std::string& help) {
+  add_entry(key, {"int", "an integer in " + range_text(lo, hi), help,
+                  [=](const YAML::Node& n) {
+                    int64_t v;
+                    if (!parse_int64(n, v) || double(v) < lo || double(v) > hi) return false;
+                    *value = double(v);
+                    return true;
+                  },
+                  [value] { return number_node(*value); }});
 }
 
 void Config::add(const std::string& key, std::string* value, std::vector<std::string> choices,
@@ -144,6 +196,19 @@ void Config::add(const std::string& key, std::string* value, std::vector<std::st
                   [value] { return YAML::Node(*value); }});
 }
 
+void Config::add_path(const std::string& key, std::string* value, const std::string& help) {
+  Entry e{"path", "a non-empty path", help,
+          [=](const YAML::Node& n) {
+            std::string v;
+            if (!scalar_as(n, v) || v.empty()) return false;
+            *value = v;
+            return true;
+          },
+          [value] { return YAML::Node(*value); }};
+  e.verbatim = true;
+  add_entry(key, std::move(e));
+}
+
 void Config::add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help) {
   add_entry(key, {"list<float>", "a list of numbers in " + range_text(lo, hi), help,
                   [=](const YAML::Node& n) {
@@ -158,9 +223,9 @@ void Config::add(const std::string& key, std::vector<double>* value, double lo, 
                     return true;
                   },
                   [value] {
-                    YAML::Node n(*value);
-                    n.SetStyle(YAML::EmitterStyle::Flow);
-                    return n;
+                    YAML::Node n(YAML::NodeType::Sequence);
+                    for (double v : *value) n.push_back(number_node(v));
+                    return flow_list(n);
                   }});
 }
 
@@ -177,48 +242,65 @@ void Config::add(const std::string& key, std::vector<int>* value, int lo, int hi
                     *value = out;
                     return true;
                   },
-                  [value] {
-                    YAML::Node n(*value);
-                    n.SetStyle(YAML::EmitterStyle::Flow);
-                    return n;
-                  }});
+                  [value] { return flow_list(YAML::Node(*value)); }});
 }
 
-void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source) {
+void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source,
+                     std::set<std::string>& seen) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      auto k = kv.first.as<std::string>();
+      if (!kv.first.IsScalar())
+        throw Error(source + ": " + line_of(kv.first) + ": a key must be a plain name, not a " +
+                    (kv.first.IsSequence() ? "list" : kv.first.IsMap() ? "mapping" : "null"));
+      auto k = kv.first.Scalar();
       if (prefix.empty() && k == "defaults") continue;
-      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source);
+      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source, seen);
     }
     return;
   }
   if (prefix.empty()) throw Error(source + ": expected a mapping of settings at the top level");
+  // yaml-cpp keeps both entries of a repeated key; one would silently win.
+  if (!seen.insert(prefix).second) throw Error(source + ": " + line_of(node) + ": duplicate key '" + prefix + "'");
   pending_[prefix] = {node, source};
 }
+
+namespace {
+
+// Parses YAML text; every failure (syntax, depth, alias bombs) becomes one Error naming `source`.
+YAML::Node parse_document(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(source + ": not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
+  }
+  size_t count = 0;
+  count_expanded(root, kMaxConfigNodes, count);
+  if (count > kMaxConfigNodes)
+    throw Error(source + ": document too large: more than " + std::to_string(kMaxConfigNodes) +
+                " nodes once aliases are expanded");
+  if (root.IsNull()) throw Error(source + ": empty config (no settings); expected a mapping of settings");
+  if (!root.IsMap()) throw Error(source + ": expected a mapping of settings at the top level");
+  return root;
+}
+
+}  // namespace
 
 void Config::load_yaml_recursive(const std::string& path, std::vector<std::string>& chain) {
   const auto canonical = fs::weakly_canonical(path).string();
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end())
     throw Error(path + ": `defaults` chain includes itself");
-  if (!fs::is_regular_file(path)) throw Error(path + ": config file not found");
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::Exception& e) {
-    throw Error(path + ": not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
-  }
-  if (root.IsNull()) return;  // empty file: nothing to set
-  if (!root.IsMap()) throw Error(path + ": expected a mapping of settings at the top level");
+  if (!fs::is_regular_file(path)) throw Error(path + ": config file not found (or not a regular file)");
+  auto root = parse_document(read_file(path), path);
   chain.push_back(canonical);
   if (auto defaults = root["defaults"]) {
     std::vector<std::string> bases;
     if (defaults.IsScalar()) {
-      bases.push_back(defaults.as<std::string>());
+      bases.push_back(defaults.Scalar());
     } else if (defaults.IsSequence()) {
       for (const auto& d : defaults) {
         if (!d.IsScalar()) throw Error(path + ": `defaults` must be a path or a list of paths");
-        bases.push_back(d.as<std::string>());
+        bases.push_back(d.Scalar());
       }
     } else {
       throw Error(path + ": `defaults` must be a path or a list of paths");
@@ -230,7 +312,8 @@ void Config::load_yaml_recursive(const std::string& path, std::vector<std::strin
     }
   }
   chain.pop_back();
-  flatten(root, "", path);
+  std::set<std::string> seen;
+  flatten(root, "", path, seen);
 }
 
 void Config::load_yaml(const std::string& path) {
@@ -239,14 +322,9 @@ void Config::load_yaml(const std::string& path) {
 }
 
 void Config::load_yaml_text(const std::string& text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw Error(source + ": not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
-  }
-  if (root.IsNull()) return;
-  flatten(root, "", source);
+  auto root = parse_document(text, source);
+  std::set<std::string> seen;
+  flatten(root, "", source, seen);
 }
 
 void Config::apply_overrides(const std::vector<std::string>& overrides) {
@@ -256,13 +334,21 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
       throw UsageError("override '" + o + "': expected key=value (e.g. train.steps=2000)");
     auto key = o.substr(0, eq);
     auto text = o.substr(eq + 1);
+    auto entry = entries_.find(key);
     YAML::Node value;
-    try {
-      value = YAML::Load(text);
-    } catch (const YAML::Exception&) {
-      value = YAML::Node(text);
+    if (entry != entries_.end() && entry->second.verbatim) {
+      value = YAML::Node(text);  // "a #b.hdf5" and "!!binary x" are file names, not YAML
+    } else {
+      try {
+        value = YAML::Load(text);
+      } catch (const YAML::Exception&) {
+        value = YAML::Node(text);
+      }
+      if (value.IsNull() && !text.empty()) value = YAML::Node(text);
+      size_t count = 0;
+      count_expanded(value, kMaxConfigNodes, count);
+      if (count > kMaxConfigNodes) throw UsageError("override '" + key + "': value too large");
     }
-    if (value.IsNull() && !text.empty()) value = YAML::Node(text);
     pending_[key] = {value, "command line"};
   }
 }
@@ -304,9 +390,10 @@ YAML::Node nest(const std::vector<std::string>& keys, const std::string& prefix,
 
 }  // namespace
 
+std::string Config::value_text(const std::string& key) const { return show(entries_.at(key).current()); }
+
 std::string Config::to_yaml() const {
   YAML::Emitter out;
-  out.SetDoublePrecision(15);
   out << nest(order_, "", [this](const std::string& key) { return entries_.at(key).current(); });
   return std::string(out.c_str()) + "\n";
 }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,13 +29,20 @@ class Config {
   void add(const std::string& key, int* value, int lo, int hi, const std::string& help);
   void add(const std::string& key, int64_t* value, int64_t lo, int64_t hi, const std::string& help);
   void add(const std::string& key, double* value, double lo, double hi, const std::string& help);
+  // A whole number kept in a double (backbone options): 2.5 is rejected, 1e3 accepted.
+  void add_integer_valued(const std::string& key, double* value, double lo, double hi, const std::string& help);
   // choices empty: any string.
   void add(const std::string& key, std::string* value, std::vector<std::string> choices, const std::string& help);
+  // A file or folder path: non-empty, and taken verbatim from the command line (not parsed as
+  // YAML, so `#`, `!!tag` and quotes stay part of the name).
+  void add_path(const std::string& key, std::string* value, const std::string& help);
   void add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help);
   void add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help);
 
   // Reads a YAML file; its optional top-level `defaults:` (a path or list of paths, relative
-  // to the file) is merged first, in order, so the file's own values win.
+  // to the file) is merged first, in order, so the file's own values win. An empty file, a
+  // repeated key, a non-scalar key or a document over 100k nodes (aliases expanded) is an error
+  // naming the file.
   void load_yaml(const std::string& path);
   // The same for YAML text (e.g. a config stored inside a checkpoint); `source` names it in errors.
   void load_yaml_text(const std::string& text, const std::string& source);
@@ -43,6 +51,8 @@ class Config {
   // Validates every pending value and stores it in its field. Call once after loading.
   void resolve();
 
+  // The current value of a declared key as flow YAML ("0.1", "[1, 2]").
+  std::string value_text(const std::string& key) const;
   std::vector<std::string> keys() const;
   // The resolved configuration as nested YAML (every key, defaults included).
   std::string to_yaml() const;
@@ -57,19 +67,25 @@ class Config {
     // Parses and range-checks `node`; on success stores into the field, else returns the reason.
     std::function<bool(const YAML::Node& node)> store;
     std::function<YAML::Node()> current;
+    bool verbatim = false;  // command-line values are kept as text (paths)
   };
   struct Pending {
     YAML::Node value;
     std::string source;  // "configs/x.yaml" or "command line"
   };
   void add_entry(const std::string& key, Entry entry);
-  void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source);
+  // `seen`: the dotted keys already set by this document (a repeat is an error).
+  void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source,
+               std::set<std::string>& seen);
   void load_yaml_recursive(const std::string& path, std::vector<std::string>& chain);
 
   std::map<std::string, Entry> entries_;
   std::vector<std::string> order_;
   std::map<std::string, Pending> pending_;
 };
+
+// The shortest decimal text that reads back as exactly `v` (0.1, 0.0003, 1099511627776).
+std::string number_text(double v);
 
 // Levenshtein distance, used for "did you mean" hints (also by the CLI).
 size_t edit_distance(const std::string& a, const std::string& b);

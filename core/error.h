@@ -1,6 +1,6 @@
 // seqrl::Error — the one way a user-facing failure leaves the program.
 // Thrown anywhere; caught in main(), printed as one line, mapped to an exit code:
-// 1 for bad input (files, keys, values), 2 for usage errors (command line).
+// 1 for bad input (files, keys, values), 2 for usage errors (command line), 130 for Ctrl-C.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -20,6 +20,12 @@ class Error : public std::runtime_error {
 class UsageError : public Error {
  public:
   explicit UsageError(const std::string& what) : Error(what, 2) {}
+};
+
+// A deliberate stop (Ctrl-C): exit 130, printed as a notice, not as an error.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& what) : Error(what, 130) {}
 };
 
 }  // namespace seqrl

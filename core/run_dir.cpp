@@ -1,6 +1,11 @@
 #include "core/run_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cstdio>
@@ -31,6 +36,24 @@ std::string create_run_dir(const std::string& root, const std::string& name) {
   }
   fs::create_directories(fs::path(dir) / "checkpoints");
   return dir;
+}
+
+RunLock::RunLock(const std::string& run_dir) {
+  const std::string path = (fs::path(run_dir) / ".lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(run_dir + ": cannot create the run lock " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      throw Error(run_dir + ": another seqrl process is using this run folder (it holds " + path + "); wait for it to finish");
+    throw Error(run_dir + ": cannot lock " + path + ": " + std::strerror(err));
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
 }
 
 MetricsCsv::MetricsCsv(std::string path, std::vector<std::string> columns)

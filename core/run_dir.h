@@ -12,6 +12,20 @@ namespace seqrl {
 // and its checkpoints/ folder; returns its path.
 std::string create_run_dir(const std::string& root, const std::string& name);
 
+// An exclusive lock on a run folder (flock on RUN/.lock) held while this object lives, so two
+// `train --resume` of one run cannot both write it. Taking a held lock fails at once with an
+// Error naming the folder. The kernel drops the lock when the process dies, kill -9 included.
+class RunLock {
+ public:
+  explicit RunLock(const std::string& run_dir);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // metrics.csv with a fixed header. Rows accumulate in memory and the whole file is rewritten
 // atomically on flush(), so a killed run leaves a complete CSV. Missing values stay empty.
 class MetricsCsv {

@@ -32,7 +32,7 @@ std::vector<Episode> split_episodes(const torch::Tensor& terminals, const torch:
   return eps;
 }
 
-Dataset read_d4rl(hid_t file, const std::string& path, std::vector<std::string>& env_hints) {
+Dataset read_d4rl(hid_t file, const std::string& path, std::vector<EnvHint>& env_hints) {
   Dataset ds;
   ds.path = path;
   ds.layout = "d4rl";
@@ -58,13 +58,9 @@ Dataset read_d4rl(hid_t file, const std::string& path, std::vector<std::string>&
   }
   ds.episodes = split_episodes(terminals, timeouts, have_timeouts, kD4rlMaxEpisodeSteps);
 
-  auto root = h5::collect_strings(file, false);
-  env_hints.insert(env_hints.end(), root.begin(), root.end());
-  if (h5::is_group(file, "metadata")) {
-    h5::Handle g(H5Gopen2(file, "metadata", H5P_DEFAULT));
-    auto meta = h5::collect_strings(g.get(), true);
-    env_hints.insert(env_hints.end(), meta.begin(), meta.end());
-  }
+  // D4RL's own files carry no env name in metadata/; files written by `seqrl collect` do.
+  for (const char* key : {"metadata/env", "metadata/env_name"})
+    if (auto text = h5::string_dataset(file, key); !text.empty()) env_hints.push_back({key, text});
   return ds;
 }
 

@@ -18,9 +18,15 @@
 namespace seqrl {
 namespace {
 
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
 // A dataset name (datasets/suite.h) names a file; a Minari dataset folder holds data/main_data.hdf5.
 std::string resolve_file(const std::string& spec) {
   namespace fs = std::filesystem;
+  if (spec.empty()) throw Error("dataset path is empty; expected a D4RL .hdf5 file or a Minari dataset folder");
   std::error_code ec;
   const std::string path = resolve_dataset_spec(spec);
   if (path != spec && !fs::exists(path, ec))
@@ -34,19 +40,47 @@ std::string resolve_file(const std::string& spec) {
   throw Error(path + ": is a directory without data/main_data.hdf5 (expected a D4RL .hdf5 file or a Minari dataset)");
 }
 
-// Explicit argument, else file name, else metadata strings, else (Minari) the folder names.
-const D4rlEnvInfo& choose_env(const Dataset& ds, const std::string& env_arg, const std::vector<std::string>& hints) {
+// Every env named in `text` (see find_d4rl_env); more than one means `text` is ambiguous.
+std::vector<const D4rlEnvInfo*> envs_named(const std::string& text) {
+  auto t = lower(text);
+  t.erase(std::remove(t.begin(), t.end(), '_'), t.end());  // "half_cheetah"
+  std::vector<const D4rlEnvInfo*> out;
+  for (const auto& e : d4rl_envs())
+    if (t.find(e.name) != std::string::npos) out.push_back(&e);
+  return out;
+}
+
+// One source of the env's identity: where it was read and what it names.
+struct EnvSource {
+  std::string where;
+  const D4rlEnvInfo* env;
+};
+
+// In order of authority: the explicit argument, the file's metadata, the file name (for a
+// Minari file, always main_data.hdf5, the path given), each only where it names exactly one
+// env. Any two sources that disagree are an error naming both.
+const D4rlEnvInfo& choose_env(const Dataset& ds, const std::string& path_arg, const std::string& env_arg,
+                              const std::string& env_key, const std::vector<EnvHint>& hints) {
+  std::vector<EnvSource> sources;
   if (!env_arg.empty()) {
-    if (auto* e = find_d4rl_env(env_arg)) return *e;
-    throw Error("--env " + env_arg + ": unknown environment, expected one of " + d4rl_env_list());
+    auto named = envs_named(env_arg);
+    if (named.size() != 1)
+      throw Error(env_key + " = " + env_arg + ": unknown environment, expected one of " + d4rl_env_list());
+    sources.push_back({env_key + " = " + env_arg, named[0]});
   }
-  if (auto* e = find_d4rl_env(std::filesystem::path(ds.path).filename().string())) return *e;
   for (const auto& h : hints)
-    if (auto* e = find_d4rl_env(h)) return *e;
-  if (ds.layout == "minari")
-    if (auto* e = find_d4rl_env(std::filesystem::path(ds.path).parent_path().string())) return *e;
-  throw Error(ds.path + ": cannot tell the environment from the file name or metadata; pass --env (" + d4rl_env_list() +
-              ")");
+    if (auto named = envs_named(h.text); named.size() == 1)
+      sources.push_back({h.key + " \"" + h.text + "\"", named[0]});
+  const std::string name = ds.layout == "minari" ? path_arg : std::filesystem::path(ds.path).filename().string();
+  if (auto named = envs_named(name); named.size() == 1) sources.push_back({"file name " + name, named[0]});
+  if (sources.empty())
+    throw Error(ds.path + ": cannot tell the environment from the file's metadata or name; set data.env or pass --env (" +
+                d4rl_env_list() + ")");
+  for (const auto& s : sources)
+    if (s.env != sources[0].env)
+      throw Error(ds.path + ": environment sources disagree: " + sources[0].where + " names " + sources[0].env->name +
+                  " but " + s.where + " names " + s.env->name);
+  return *sources[0].env;
 }
 
 }  // namespace
@@ -57,16 +91,14 @@ const std::vector<D4rlEnvInfo>& d4rl_envs() {
 }
 
 const D4rlEnvInfo* find_d4rl_env(const std::string& text) {
-  const auto* reference = find_d4rl_reference(text);  // the one spelling rule
-  for (const auto& e : d4rl_envs())
-    if (reference && std::string(e.name) == reference->env) return &e;
-  return nullptr;
+  auto named = envs_named(text);
+  return named.size() == 1 ? named[0] : nullptr;
 }
 
-Dataset load_dataset(const std::string& path_arg, const std::string& env_arg) {
+Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, const std::string& env_key) {
   const std::string path = resolve_file(path_arg);
   auto file = h5::open_file(path);
-  std::vector<std::string> hints;
+  std::vector<EnvHint> hints;
   Dataset ds;
   if (h5::exists(file.get(), "observations")) {
     ds = read_d4rl(file.get(), path, hints);
@@ -85,7 +117,7 @@ Dataset load_dataset(const std::string& path_arg, const std::string& env_arg) {
   ds.obs_dim = ds.observations.size(1);
   ds.act_dim = ds.actions.size(1);
 
-  const auto& env = choose_env(ds, env_arg, hints);
+  const auto& env = choose_env(ds, path_arg, env_arg, env_key, hints);
   ds.env = env.name;
   if (ds.obs_dim != env.obs_dim || ds.act_dim != env.act_dim)
     throw Error(path + ": dims do not match env " + ds.env + ": observations have " + std::to_string(ds.obs_dim) +

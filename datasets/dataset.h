@@ -43,16 +43,19 @@ struct D4rlEnvInfo {
 };
 const std::vector<D4rlEnvInfo>& d4rl_envs();
 // The env whose name occurs in `text` (case-insensitive, e.g. "Hopper-v3",
-// "walker2d_medium-v2.hdf5"), or nullptr.
+// "walker2d_medium-v2.hdf5"), or nullptr when none or more than one does.
 const D4rlEnvInfo* find_d4rl_env(const std::string& text);
 
 // Reads and validates `path`: a D4RL .hdf5 file, a Minari main_data.hdf5, or a Minari dataset
-// folder (holding data/main_data.hdf5). `env` (any spelling find_d4rl_env accepts) wins over the
-// file name, which wins over the file's metadata. Throws seqrl::Error with one line naming the
-// file and key on: missing file, not HDF5, truncated, missing key, wrong rank, length mismatch,
-// NaN/Inf (key and first row), empty dataset, bad 0/1 flags, unknown env, dims not matching env.
+// folder (holding data/main_data.hdf5). The env comes from `env` (any spelling find_d4rl_env
+// accepts; `env_key` names where it was set, for messages), the file's metadata (Minari
+// env_spec / dataset_id, D4RL metadata/env) and the file name where it names one env; sources
+// that disagree are an error naming both. Throws seqrl::Error with one line naming the file and
+// key on: missing or non-regular file, not HDF5, truncated, declared sizes the file cannot hold,
+// missing key, wrong rank, length mismatch, NaN/Inf (key and first row), empty dataset, an
+// episode group that cannot be opened, bad 0/1 flags, unknown env, dims not matching env.
 // Minari data logs a warning that its scores are not comparable with D4RL's.
-Dataset load_dataset(const std::string& path, const std::string& env = "");
+Dataset load_dataset(const std::string& path, const std::string& env = "", const std::string& env_key = "--env");
 
 struct DatasetStats {
   int64_t transitions = 0, obs_dim = 0, act_dim = 0;

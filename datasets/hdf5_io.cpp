@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace seqrl::h5 {
 namespace {
@@ -71,6 +72,7 @@ bool read_string(hid_t obj, bool is_attr, std::string& out) {
     return true;
   }
   size_t n = H5Tget_size(type.get());
+  if (n == 0 || n > (size_t(1) << 20)) return false;  // metadata strings are short; a huge size is corruption
   Handle mem(H5Tcopy(H5T_C_S1));
   H5Tset_size(mem.get(), n + 1);
   std::string buf(n + 1, '\0');
@@ -81,26 +83,46 @@ bool read_string(hid_t obj, bool is_attr, std::string& out) {
   return true;
 }
 
-herr_t collect_attr(hid_t obj, const char* name, const H5A_info_t*, void* data) {
-  Handle attr(H5Aopen(obj, name, H5P_DEFAULT));
-  std::string s;
-  if (attr.valid() && read_string(attr.get(), true, s)) static_cast<std::vector<std::string>*>(data)->push_back(s);
-  return 0;
-}
-
-herr_t collect_link(hid_t group, const char* name, const H5L_info_t*, void* data) {
-  Handle obj(H5Oopen(group, name, H5P_DEFAULT));
-  if (!obj.valid()) return 0;
-  auto* out = static_cast<std::vector<std::string>*>(data);
-  H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, collect_attr, data);
-  std::string s;
-  if (H5Iget_type(obj.get()) == H5I_DATASET && read_string(obj.get(), false, s)) out->push_back(s);
-  return 0;
-}
-
 herr_t list_link(hid_t, const char* name, const H5L_info_t*, void* data) {
   static_cast<std::vector<std::string>*>(data)->push_back(name);
   return 0;
+}
+
+// deflate's best case is about 1032:1; a chunked dataset claiming more than that over its
+// stored bytes (plus slack for headers and fill-value chunks of tiny files) is lying.
+constexpr double kMaxCompressionRatio = 1100.0;
+constexpr int64_t kSlackBytes = int64_t(1) << 20;
+
+// A file's header can declare any shape; check it against what the file really stores and
+// against this machine's memory before anything is allocated.
+void check_declared_size(hid_t dset, const std::vector<int64_t>& shape, int64_t stored_elem, int64_t read_elem,
+                         const std::string& where) {
+  int64_t count = 1;
+  std::string dims;
+  for (int64_t d : shape) {
+    dims += (dims.empty() ? "" : " x ") + std::to_string(d);
+    if (d < 0 || __builtin_mul_overflow(count, d, &count))
+      throw Error(where + ": declared shape " + dims + " is too large");
+  }
+  int64_t declared = 0, in_memory = 0;
+  if (__builtin_mul_overflow(count, stored_elem, &declared) || __builtin_mul_overflow(count, read_elem, &in_memory))
+    throw Error(where + ": declared shape " + dims + " is too large");
+  if (count == 0) return;
+  Handle plist(H5Dget_create_plist(dset));
+  const H5D_layout_t layout = plist.valid() ? H5Pget_layout(plist.get()) : H5D_LAYOUT_ERROR;
+  const int64_t stored = int64_t(H5Dget_storage_size(dset));
+  hsize_t file_size = 0;
+  Handle file(H5Iget_file_id(dset));
+  if (file.valid()) H5Fget_filesize(file.get(), &file_size);
+  const int64_t real = std::min<int64_t>(stored, int64_t(file_size));
+  const bool lying = layout != H5D_CHUNKED ? real < declared
+                                              : double(declared) > kMaxCompressionRatio * double(real) + kSlackBytes;
+  if (lying)
+    throw Error(where + ": declares shape " + dims + " (" + std::to_string(declared) + " bytes) but the file stores " +
+                std::to_string(real) + " bytes for it (file truncated or corrupt)");
+  if (const int64_t memory = physical_memory_bytes(); in_memory > memory)
+    throw Error(where + ": declares shape " + dims + " (" + gib_text(double(in_memory)) +
+                " in memory), more than this machine's " + gib_text(double(memory)) + " of memory");
 }
 
 H5I_type_t object_type(hid_t loc, const std::string& name) {
@@ -135,9 +157,12 @@ void silence_errors() {
 
 Handle open_file(const std::string& path) {
   silence_errors();
+  if (path.empty()) throw Error("dataset path is empty; expected a D4RL .hdf5 file or a Minari dataset");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
   if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, expected an HDF5 file");
+  // A named pipe or a device would block (or never end) inside HDF5's open.
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file (a pipe, socket or device), expected an HDF5 file");
   htri_t is = H5Fis_hdf5(path.c_str());
   if (is == 0) throw Error(path + ": not an HDF5 file (no HDF5 signature)");
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
@@ -201,6 +226,7 @@ torch::Tensor read_tensor(hid_t dset, torch::ScalarType dtype, const std::string
     throw Error(where + ": stored type is not numeric (expected float, integer or bool)");
   auto read_as = dtype;
   if (dtype == torch::kFloat && cls == H5T_FLOAT && H5Tget_size(ftype.get()) > 4) read_as = torch::kDouble;
+  check_declared_size(dset, shape, int64_t(H5Tget_size(ftype.get())), int64_t(c10::elementSize(read_as)), where);
   auto t = torch::empty(shape, torch::TensorOptions().dtype(read_as));
   if (t.numel() > 0)
     check(H5Dread(dset, native_type(read_as), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), where,
@@ -262,11 +288,20 @@ void write_int_attr(hid_t obj, const std::string& name, int64_t value, const std
     throw Error(where + ": cannot write attribute '" + name + "'");
 }
 
-std::vector<std::string> collect_strings(hid_t loc, bool recursive) {
-  std::vector<std::string> out;
-  H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, collect_attr, &out);
-  if (recursive) H5Lvisit(loc, H5_INDEX_NAME, H5_ITER_INC, collect_link, &out);
-  return out;
+std::string string_attr(hid_t obj, const std::string& name) {
+  std::string s;
+  if (H5Aexists(obj, name.c_str()) <= 0) return s;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid() || !read_string(attr.get(), true, s)) s.clear();
+  return s;
+}
+
+std::string string_dataset(hid_t loc, const std::string& name) {
+  std::string s;
+  if (!is_dataset(loc, name)) return s;
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT));
+  if (!d.valid() || !read_string(d.get(), false, s)) s.clear();
+  return s;
 }
 
 }  // namespace seqrl::h5

@@ -33,7 +33,8 @@ class Handle {
 // Turns off HDF5's automatic error-stack printing (idempotent).
 void silence_errors();
 
-// Opens `path` read-only. Throws "no such file", "not an HDF5 file" or "truncated or corrupt".
+// Opens `path` read-only. Throws "no such file", "not a regular file" (a pipe would hang the
+// open), "not an HDF5 file" or "truncated or corrupt".
 Handle open_file(const std::string& path);
 // Creates (truncates) `path` for writing.
 Handle create_file(const std::string& path);
@@ -52,7 +53,8 @@ std::vector<int64_t> dataset_shape(hid_t dset, const std::string& where);
 // Reads the whole dataset with one H5Dread into a new contiguous tensor of `dtype` (kFloat,
 // kDouble, kInt8, kUInt8, kInt32, kInt64); HDF5 converts the stored type, including h5py's bool
 // enum. Float datasets stored as float64 and requested as kFloat are read as float64 first so
-// that values overflowing float32 are not silently clamped.
+// that values overflowing float32 are not silently clamped. The declared shape is checked first
+// against the bytes the file really stores for the dataset and against physical memory.
 torch::Tensor read_tensor(hid_t dset, torch::ScalarType dtype, const std::string& where);
 
 // Writes `t` as dataset `name` under `loc` with its own dtype (kBool becomes h5py's int8 enum
@@ -66,8 +68,9 @@ void write_string(hid_t loc, const std::string& name, const std::string& value, 
 void write_string_attr(hid_t obj, const std::string& name, const std::string& value, const std::string& where);
 void write_int_attr(hid_t obj, const std::string& name, int64_t value, const std::string& where);
 
-// String attributes of `loc` and, if `recursive`, the scalar string datasets and string
-// attributes of everything below it; for metadata sniffing. Never throws.
-std::vector<std::string> collect_strings(hid_t loc, bool recursive);
+// A scalar string attribute of `obj`, or a scalar string dataset under `loc` (h5py's str);
+// "" when absent or not a string. For metadata sniffing; never throws.
+std::string string_attr(hid_t obj, const std::string& name);
+std::string string_dataset(hid_t loc, const std::string& name);
 
 }  // namespace seqrl::h5

@@ -23,12 +23,27 @@ int64_t episode_index(const std::string& name) {
 
 }  // namespace
 
-Dataset read_minari(hid_t file, const std::string& path, std::vector<std::string>& env_hints) {
+Dataset read_minari(hid_t file, const std::string& path, std::vector<EnvHint>& env_hints) {
   std::vector<std::pair<int64_t, std::string>> groups;
   for (const auto& name : h5::list_group(file, "."))
-    if (episode_index(name) >= 0 && h5::is_group(file, name)) groups.push_back({episode_index(name), name});
+    if (episode_index(name) >= 0) {
+      // Minari raises on an episode it cannot open; skipping it would silently drop data.
+      if (!h5::is_group(file, name)) throw Error(path + ": " + name + ": cannot open episode group (file corrupt?)");
+      groups.push_back({episode_index(name), name});
+    }
   std::sort(groups.begin(), groups.end());
   if (groups.empty()) throw Error(path + ": empty dataset (no episode_N groups)");
+  int64_t declared_episodes = -1;
+  if (H5Aexists(file, "total_episodes") > 0) {
+    h5::Handle attr(H5Aopen(file, "total_episodes", H5P_DEFAULT));
+    h5::Handle space(attr.valid() ? H5Aget_space(attr.get()) : H5I_INVALID_HID);
+    if (!space.valid() || H5Sget_simple_extent_npoints(space.get()) != 1 ||  // one value: H5Aread fills it all
+        H5Aread(attr.get(), H5T_NATIVE_INT64, &declared_episodes) < 0)
+      throw Error(path + ": total_episodes: unreadable attribute (file corrupt?)");
+    if (declared_episodes != int64_t(groups.size()))
+      throw Error(path + ": total_episodes says " + std::to_string(declared_episodes) + " but the file has " +
+                  std::to_string(groups.size()) + " episode groups (file corrupt or truncated?)");
+  }
 
   Dataset ds;
   ds.path = path;
@@ -64,8 +79,8 @@ Dataset read_minari(hid_t file, const std::string& path, std::vector<std::string
   ds.observations = torch::cat(obs).contiguous();
   ds.actions = torch::cat(act).contiguous();
   ds.rewards = torch::cat(rew).contiguous();
-  auto root = h5::collect_strings(file, false);
-  env_hints.insert(env_hints.end(), root.begin(), root.end());
+  for (const char* key : {"env_spec", "dataset_id"})
+    if (auto text = h5::string_attr(file, key); !text.empty()) env_hints.push_back({key, text});
   return ds;
 }
 

@@ -1,6 +1,7 @@
 // The layout readers behind load_dataset(). Each fills path, layout, the three float32 arrays
 // and the episodes (returns left at 0), checks what is specific to its layout (keys, ranks,
-// lengths, flags), and appends strings from the file's metadata that may name the env.
+// lengths, flags), and appends the file's metadata strings that name the env (D4RL metadata/env,
+// Minari env_spec and dataset_id).
 // load_dataset() then does the checks common to all layouts.
 #pragma once
 #include <hdf5.h>
@@ -12,8 +13,13 @@
 
 namespace seqrl {
 
-Dataset read_d4rl(hid_t file, const std::string& path, std::vector<std::string>& env_hints);
-Dataset read_minari(hid_t file, const std::string& path, std::vector<std::string>& env_hints);
+// A metadata string that may name the env, and the key it came from (for error messages).
+struct EnvHint {
+  std::string key, text;
+};
+
+Dataset read_d4rl(hid_t file, const std::string& path, std::vector<EnvHint>& env_hints);
+Dataset read_minari(hid_t file, const std::string& path, std::vector<EnvHint>& env_hints);
 
 // Episodes of the D4RL flat layout: one ends at a terminal or a timeout; without a timeouts
 // key (v0/v1 files) also after `max_steps` steps. Rows after the last end form an unfinished

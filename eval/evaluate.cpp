@@ -80,6 +80,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   const int64_t max_steps = envs.spec().max_episode_steps;
 
   for (int64_t t = 0; t < max_steps; ++t) {
+    if (settings.stop && settings.stop->load()) throw Interrupted("evaluation stopped at step " + std::to_string(t));
     auto s = normalize(obs);
     auto timestep = torch::full({n}, std::min<int64_t>(t, cfg.max_ep_len - 1), opts.dtype(torch::kInt64));
     torch::Tensor action;

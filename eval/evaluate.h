@@ -7,6 +7,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct EvalSettings {
   int episodes = 10;        // run in parallel, one env each
   uint64_t seed = 100000;   // episode i resets with seed + i (kept apart from training seeds)
   int threads = 0;          // VecEnv threads (0: all cores)
+  // Set from a SIGINT handler: the evaluation stops at the next env step with seqrl::Interrupted.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct EvalResult {

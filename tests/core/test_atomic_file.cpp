@@ -2,8 +2,11 @@
 // writer leaves neither a changed target nor a stray temp file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -85,6 +88,43 @@ TEST(MetricsCsv, RewritesWholeFileAndResumeDropsRowsAtOrAfterStep) {
   ASSERT_EQ(resumed.rows().size(), 1u);
   EXPECT_EQ(resumed.rows()[0][0], "10");
   fs::remove_all(d);
+}
+
+TEST(AtomicFile, InjectedFaultsKeepTheOldFileAndNameAFullDisk) {
+  auto dir = fresh_dir("faults");
+  const auto path = (dir / "x.txt").string();
+  seqrl::write_file_atomic(path, "old");
+  const std::vector<std::pair<seqrl::FileOp, int>> faults = {
+      {seqrl::FileOp::Write, ENOSPC}, {seqrl::FileOp::Fsync, EIO}, {seqrl::FileOp::Rename, EIO}};
+  for (const auto& [op, err] : faults) {
+    seqrl::set_file_fault_hook([op = op, err = err](seqrl::FileOp o, const std::string& p) {
+      return o == op && p.find(".tmp.") != std::string::npos ? err : 0;
+    });
+    try {
+      seqrl::write_file_atomic(path, std::string(3 << 20, 'n'));  // three write calls
+      ADD_FAILURE() << "fault not reported";
+    } catch (const seqrl::Error& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
+      if (err == ENOSPC) EXPECT_NE(msg.find("no space left on device"), std::string::npos) << msg;
+    }
+    seqrl::set_file_fault_hook(nullptr);
+    EXPECT_EQ(seqrl::read_file(path), "old");
+    EXPECT_EQ(count_files(dir), 1u) << "temp file left behind";
+  }
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, StaleTempFilesOfKilledWritersAreRemoved) {
+  auto dir = fresh_dir("stale");
+  for (const char* name : {"last.pt.tmp.123", "metrics.csv.tmp.9", "keep.tmp.x", "keep.csv", "keep.tmp."})
+    std::ofstream(dir / name) << "x";
+  EXPECT_EQ(seqrl::remove_stale_temp_files(dir.string()), 2);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"keep.csv", "keep.tmp.", "keep.tmp.x"}));
+  fs::remove_all(dir);
 }
 
 }  // namespace

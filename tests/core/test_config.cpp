@@ -1,8 +1,12 @@
 // Config: precedence (built-in < yaml < overrides), `defaults` chains, validation messages.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -127,8 +131,8 @@ TEST_F(ConfigTest, WrongTypeAndRangeNameKeyValueAndExpectation) {
   struct Case {
     std::string override_text, key_value, expected;
   } cases[] = {
-      {"train.steps=abc", "train.steps = abc", "an integer in [1, 1e+06]"},
-      {"train.steps=0", "train.steps = 0", "an integer in [1, 1e+06]"},
+      {"train.steps=abc", "train.steps = abc", "an integer in [1, 1000000]"},
+      {"train.steps=0", "train.steps = 0", "an integer in [1, 1000000]"},
       {"train.steps=2.5", "train.steps = 2.5", "an integer"},
       {"train.lr=2", "train.lr = 2", "a number in [0, 1]"},
       {"train.lr=.nan", "train.lr = .nan", "a number"},
@@ -211,6 +215,141 @@ TEST(EditDistance, ClosestMatchIgnoresFarCandidates) {
   EXPECT_EQ(seqrl::edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(seqrl::closest_match("train.stpes", {"train.steps", "eval.seed"}), "train.steps");
   EXPECT_EQ(seqrl::closest_match("zzzzzzzzzzzz", {"train.steps"}), "");
+}
+
+// ---- Hostile configs (issue 15) ----
+
+TEST_F(ConfigTest, AliasBombIsRefusedQuicklyNamingTheFile) {
+  // Nine levels of nine aliases: ~300 bytes that expand to 9^9 nodes.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    std::string prev(1, char(c - 1));
+    bomb += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev +
+            ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
+  }
+  bomb += "train:\n  lr: *i\n";
+  auto path = write("bomb.yaml", bomb);
+  Settings s;
+  Config c;
+  s.bind(c);
+  auto t0 = std::chrono::steady_clock::now();
+  auto msg = error_of([&] { c.load_yaml(path); });
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+  EXPECT_NE(msg.find("bomb.yaml: document too large"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, DuplicateKeysAreAnErrorNamingFileLineAndKey) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  auto msg = error_of([&] { c.load_yaml(write("dup.yaml", "train:\n  steps: 1\n  lr: 0.1\n  steps: 2\n")); });
+  EXPECT_NE(msg.find("dup.yaml: line 4: duplicate key 'train.steps'"), std::string::npos) << msg;
+  // The same key spelled nested and dotted is a duplicate too.
+  Config c2;
+  s.bind(c2);
+  msg = error_of([&] { c2.load_yaml(write("dup2.yaml", "train:\n  steps: 1\ntrain.steps: 2\n")); });
+  EXPECT_NE(msg.find("duplicate key 'train.steps'"), std::string::npos) << msg;
+  // A file overriding its `defaults` is not a duplicate.
+  write("base.yaml", "train:\n  steps: 3\n");
+  Config c3;
+  s.bind(c3);
+  c3.load_yaml(write("top.yaml", "defaults: base.yaml\ntrain:\n  steps: 4\n"));
+  c3.resolve();
+  EXPECT_EQ(s.steps, 4);
+}
+
+TEST_F(ConfigTest, EmptyYamlIsAnErrorNamingTheFile) {
+  for (const char* text : {"", "\n# only a comment\n", "~\n"}) {
+    Settings s;
+    Config c;
+    s.bind(c);
+    auto msg = error_of([&] { c.load_yaml(write("empty.yaml", text)); });
+    EXPECT_NE(msg.find("empty.yaml: empty config"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(ConfigTest, ComplexKeysAndYamlCppMessagesNameTheFile) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  auto msg = error_of([&] { c.load_yaml(write("complex.yaml", "? [a, b] : 1\n")); });
+  EXPECT_NE(msg.find("complex.yaml: line 1: a key must be a plain name"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("bad conversion"), std::string::npos) << msg;
+  msg = error_of([&] { c.load_yaml(write("deep.yaml", "train: " + std::string(5000, '[') + "\n")); });
+  EXPECT_NE(msg.find("deep.yaml: not valid YAML"), std::string::npos) << msg;
+  msg = error_of([&] { c.load_yaml(write("defaults.yaml", "defaults: {a: 1}\n")); });
+  EXPECT_NE(msg.find("defaults.yaml: `defaults` must be a path"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, IntegerValuedOptionsRejectFractions) {
+  double chunk = 64;
+  for (const char* bad : {"2.5", "2.7", "1e-1", "true", "[1]"}) {
+    Config c;
+    c.add_integer_valued("model.mlstm.chunk", &chunk, 1, 1 << 20, "chunk");
+    c.apply_overrides({std::string("model.mlstm.chunk=") + bad});
+    auto msg = error_of([&] { c.resolve(); });
+    EXPECT_NE(msg.find("model.mlstm.chunk = " + std::string(bad) + ": expected an integer in [1, 1048576]"),
+              std::string::npos) << msg;
+  }
+  Config c;
+  c.add_integer_valued("model.mlstm.chunk", &chunk, 1, 1 << 20, "chunk");
+  c.apply_overrides({"model.mlstm.chunk=1e3"});
+  c.resolve();
+  EXPECT_EQ(chunk, 1000.0);
+}
+
+TEST_F(ConfigTest, PathsAreTakenVerbatimFromTheCommandLine) {
+  std::string path = "default.hdf5";
+  for (const std::string value : {"a #b.hdf5", "!!binary x.hdf5", "\"quoted\".hdf5", "[x].hdf5", "null", "~"}) {
+    Config c;
+    c.add_path("data.path", &path, "dataset");
+    c.apply_overrides({"data.path=" + value});
+    c.resolve();
+    EXPECT_EQ(path, value);
+  }
+  Config c;
+  c.add_path("data.path", &path, "dataset");
+  c.apply_overrides({"data.path="});
+  auto msg = error_of([&] { c.resolve(); });
+  EXPECT_NE(msg.find("command line: data.path = \"\": expected a non-empty path"), std::string::npos) << msg;
+}
+
+TEST(NumberText, ShortestTextThatRoundTripsExactly) {
+  EXPECT_EQ(seqrl::number_text(0.1), "0.1");
+  EXPECT_EQ(seqrl::number_text(1e-4), "0.0001");
+  EXPECT_EQ(seqrl::number_text(3e-4), "0.0003");
+  EXPECT_EQ(seqrl::number_text(1099511627776.0), "1099511627776");
+  EXPECT_EQ(seqrl::number_text(-1e9), "-1000000000");
+  EXPECT_EQ(seqrl::number_text(1e300), "1e+300");
+  // Random doubles: the text reads back bit-identically (naive check with strtod).
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(-1e6, 1e6);
+  for (int i = 0; i < 10000; ++i) {
+    double v = u(rng) * std::pow(10.0, double(int(rng() % 40) - 20));
+    auto text = seqrl::number_text(v);
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), v) << text;
+    EXPECT_LE(text.size(), 24u) << text;
+  }
+}
+
+TEST_F(ConfigTest, ResolvedYamlPrintsNumbersReadablyAndExactly) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.apply_overrides({"train.lr=0.1", "eval.targets=[0.1, 3600, 0.3]"});
+  c.resolve();
+  auto text = c.to_yaml();
+  EXPECT_NE(text.find("lr: 0.1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("targets: [0.1, 3600, 0.3]"), std::string::npos) << text;
+  EXPECT_EQ(text.find("0000000"), std::string::npos) << text;
+  EXPECT_NE(c.describe().find("an integer in [1, 1000000]"), std::string::npos) << c.describe();
+  Settings t;
+  Config c2;
+  t.bind(c2);
+  c2.load_yaml_text(text, "resolved");
+  c2.resolve();
+  EXPECT_EQ(t.lr, 0.1);
+  EXPECT_EQ(t.targets, (std::vector<double>{0.1, 3600, 0.3}));
 }
 
 }  // namespace

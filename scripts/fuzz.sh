@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (clang libFuzzer + ASan + UBSan) of the config loader and the HDF5
+# dataset readers (D4RL and Minari layouts), each for a fixed time, one after the other (CPU
+# is shared). Findings (crashes, hangs over 10 s, sanitizer reports, leaks) go to
+# build-fuzz/findings/<target>/; exit status 1 if there is any.
+#   bash scripts/fuzz.sh [seconds per target, default 600]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+seconds=${1:-600}
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DSEQRL_CUDA=OFF -DSEQRL_TESTS=OFF -DSEQRL_FUZZ=ON > build-fuzz.cmake.log
+ninja -C build-fuzz fuzz_config fuzz_dataset
+found=0
+for target in fuzz_config fuzz_dataset; do
+  corpus=build-fuzz/corpus/$target findings=build-fuzz/findings/$target
+  mkdir -p "$corpus" "$findings"
+  extra=()
+  if [ "$target" = fuzz_config ]; then
+    cp -n configs/*.yaml configs/sac/*.yaml "$corpus"/ 2>/dev/null || true
+    extra=(-dict=fuzz/yaml.dict)
+  fi  # fuzz_dataset writes its own seed files into an empty corpus
+  start=$(date +%s)
+  build-fuzz/fuzz/$target "$corpus" "${extra[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    -print_final_stats=1 -artifact_prefix="$findings/" > "build-fuzz/$target.log" 2>&1 || true
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "build-fuzz/$target.log" | grep -o '[0-9]*$' || echo 0)
+  n=$(find "$findings" -type f | wc -l)
+  found=$((found + n))
+  echo "$target: $execs execs in $(( $(date +%s) - start )) s, $(find "$corpus" -type f | wc -l) corpus files, $n findings ($findings)"
+done
+[ "$found" -eq 0 ]

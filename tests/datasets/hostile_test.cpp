@@ -1,0 +1,173 @@
+// Hostile dataset files (issue 15): inputs that used to hang, drop data silently, pick the wrong
+// env or reach LibTorch's allocator. Each must be one clear error naming the file and key.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "core/error.h"
+#include "datasets/dataset.h"
+#include "datasets/hdf5_io.h"
+#include "tests/datasets/dataset_files.h"
+
+namespace seqrl::test {
+namespace {
+
+using HostileDataset = DatasetFiles;
+using HostileDatasetCli = DatasetFiles;
+
+const std::string kCli = SEQRL_CLI;
+
+std::string load_error(const std::string& path, const std::string& env = "") {
+  try {
+    load_dataset(path, env);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST_F(HostileDataset, NamedPipeIsRejectedWithoutOpening) {
+  ASSERT_EQ(::mkfifo(file("x.hdf5").c_str(), 0600), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto msg = load_error(file("x.hdf5"));
+  EXPECT_NE(msg.find("x.hdf5: not a regular file"), std::string::npos) << msg;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
+TEST_F(HostileDatasetCli, NamedPipeIsRejectedByEveryCommand) {
+  ASSERT_EQ(::mkfifo(file("x.hdf5").c_str(), 0600), 0);
+  // A hang would hit the 60 s timeout and exit 124.
+  for (const char* cmd : {" dataset info ", " dataset validate "}) {
+    auto r = run_command("timeout 60 " + kCli + cmd + file("x.hdf5"));
+    EXPECT_EQ(r.code, 1) << cmd << r.output;
+    EXPECT_NE(r.output.find("not a regular file"), std::string::npos) << r.output;
+  }
+  auto train = run_command("timeout 60 " + kCli + " train data.path=" + file("x.hdf5") + " run.out_dir=" +
+                           file("runs") + " train.steps=1");
+  EXPECT_EQ(train.code, 1) << train.output;
+  EXPECT_NE(train.output.find("not a regular file"), std::string::npos) << train.output;
+}
+
+TEST_F(HostileDataset, EmptyPathIsAClearError) {
+  auto msg = load_error("");
+  EXPECT_NE(msg.find("dataset path is empty"), std::string::npos) << msg;
+}
+
+// The episodes of the issue's case: 40 episodes, 922 transitions (episode_8 has 14 steps).
+std::vector<EpisodeSpec> forty_episodes() {
+  std::vector<EpisodeSpec> eps;
+  for (int i = 0; i < 40; ++i) eps.push_back({i == 8 ? 14 : i == 0 ? 34 : 23, End::Timeout});
+  return eps;
+}
+
+// `name` becomes a link to nothing: the file lists it, but it cannot be opened.
+void break_episode_link(const std::string& path, const std::string& name) {
+  auto f = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+  ASSERT_GE(H5Ldelete(f.get(), name.c_str(), H5P_DEFAULT), 0);
+  ASSERT_GE(H5Lcreate_soft(("/lost/" + name).c_str(), f.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), 0);
+}
+
+TEST_F(HostileDataset, MinariEpisodeGroupThatCannotBeOpenedIsAnError) {
+  auto eps = forty_episodes();
+  int64_t total = 0;
+  for (const auto& e : eps) total += e.length;
+  ASSERT_EQ(total, 922);
+  write_minari(file("main_data.hdf5"), make_arrays(11, 3, eps, 1), eps, "Hopper-v5", false);
+  ASSERT_EQ(load_dataset(file("main_data.hdf5")).size(), 922);
+  break_episode_link(file("main_data.hdf5"), "episode_8");
+  auto msg = load_error(file("main_data.hdf5"));
+  EXPECT_NE(msg.find("main_data.hdf5: episode_8: cannot open episode group"), std::string::npos) << msg;
+}
+
+TEST_F(HostileDatasetCli, MinariEpisodeGroupThatCannotBeOpenedFailsValidate) {
+  auto eps = forty_episodes();
+  write_minari(file("main_data.hdf5"), make_arrays(11, 3, eps, 1), eps, "Hopper-v5", false);
+  break_episode_link(file("main_data.hdf5"), "episode_8");
+  auto r = run_command(kCli + " dataset validate " + file("main_data.hdf5"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_EQ(r.output.find(": ok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("episode_8: cannot open episode group"), std::string::npos) << r.output;
+}
+
+TEST_F(HostileDataset, MinariMissingEpisodeGroupDisagreesWithTotalEpisodes) {
+  auto eps = forty_episodes();
+  write_minari(file("main_data.hdf5"), make_arrays(11, 3, eps, 2), eps, "Hopper-v5", false);
+  {
+    auto f = h5::Handle(H5Fopen(file("main_data.hdf5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    ASSERT_GE(H5Ldelete(f.get(), "episode_8", H5P_DEFAULT), 0);
+  }
+  auto msg = load_error(file("main_data.hdf5"));
+  EXPECT_NE(msg.find("total_episodes says 40 but the file has 39 episode groups"), std::string::npos) << msg;
+}
+
+TEST_F(HostileDataset, MinariEnvComesFromMetadataNotFromTheFirstNameInThePath) {
+  // The issue's case: a walker2d dataset stored under a folder named after halfcheetah.
+  const std::vector<EpisodeSpec> eps = {{6, End::Timeout}, {4, End::Terminal}};
+  auto dir = dir_ / "halfcheetah_study/mujoco/walker2d/medium-v0/data";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "main_data.hdf5").string();
+  write_minari(path, make_arrays(17, 6, eps, 3), eps, "Walker2d-v5", false);
+  EXPECT_EQ(load_dataset(path).env, "walker2d");
+  // An explicit env that disagrees with the metadata names both.
+  auto msg = load_error(path, "halfcheetah");
+  EXPECT_NE(msg.find("--env = halfcheetah names halfcheetah"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("env_spec"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Walker2d-v5"), std::string::npos) << msg;
+  // Without metadata the path names two envs: no guess.
+  write_minari(path, make_arrays(17, 6, eps, 3), eps, "", false);
+  msg = load_error(path);
+  EXPECT_NE(msg.find("cannot tell the environment"), std::string::npos) << msg;
+  EXPECT_EQ(load_dataset(path, "walker2d").env, "walker2d");
+}
+
+TEST_F(HostileDataset, D4rlMetadataAndFileNameMustAgree) {
+  auto a = make_arrays(17, 6, {{10, End::Timeout}}, 4);
+  write_d4rl(file("halfcheetah-medium-v2.hdf5"), a, {{"env", "Walker2d-v3"}});
+  auto msg = load_error(file("halfcheetah-medium-v2.hdf5"));
+  EXPECT_NE(msg.find("metadata/env \"Walker2d-v3\" names walker2d"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("file name halfcheetah-medium-v2.hdf5 names halfcheetah"), std::string::npos) << msg;
+  // A file name naming two envs is not used.
+  write_d4rl(file("halfcheetah-vs-walker2d.hdf5"), a);
+  msg = load_error(file("halfcheetah-vs-walker2d.hdf5"));
+  EXPECT_NE(msg.find("cannot tell the environment"), std::string::npos) << msg;
+  EXPECT_EQ(load_dataset(file("halfcheetah-vs-walker2d.hdf5"), "walker2d").env, "walker2d");
+  // An explicit env against the file name.
+  msg = load_error(file("halfcheetah-medium-v2.hdf5"), "hopper");
+  EXPECT_NE(msg.find("disagree"), std::string::npos) << msg;
+}
+
+// A valid file whose `observations` declares `rows` rows but stores none (never written).
+void write_declared_rows(const std::string& path, int64_t rows, bool chunked) {
+  auto a = make_arrays(11, 3, {{10, End::Timeout}}, 5);
+  write_d4rl(path, a);
+  auto f = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+  ASSERT_GE(H5Ldelete(f.get(), "observations", H5P_DEFAULT), 0);
+  hsize_t dims[2] = {hsize_t(rows), 11};
+  h5::Handle space(H5Screate_simple(2, dims, nullptr));
+  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  if (chunked) {
+    hsize_t chunk[2] = {1024, 11};
+    H5Pset_chunk(dcpl.get(), 2, chunk);
+    H5Pset_deflate(dcpl.get(), 4);
+  }
+  h5::Handle d(H5Dcreate2(f.get(), "observations", H5T_NATIVE_FLOAT, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
+  ASSERT_TRUE(d.valid());
+}
+
+TEST_F(HostileDataset, DeclaredSizeBeyondStorageIsCheckedBeforeAllocating) {
+  for (bool chunked : {false, true}) {
+    write_declared_rows(file("hopper.hdf5"), 100'000'000'000, chunked);
+    auto msg = load_error(file("hopper.hdf5"));
+    EXPECT_NE(msg.find("hopper.hdf5: observations: declares shape 100000000000 x 11"), std::string::npos)
+        << chunked << " " << msg;
+    EXPECT_NE(msg.find("file truncated or corrupt"), std::string::npos) << msg;
+  }
+  // A small declared size is read as usual (fill values) only when it is plausible for chunked
+  // data; contiguous storage must hold every declared byte.
+  write_declared_rows(file("hopper.hdf5"), 10, false);
+  EXPECT_NE(load_error(file("hopper.hdf5")).find("stores 0 bytes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace seqrl::test
