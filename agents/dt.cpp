@@ -46,8 +46,12 @@ void DtConfig::bind(Config& c) {
       if (whole) c.add_integer_valued("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
       else c.add("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
     }
+  c.add("train.context", &train_context, {"window", "episode"},
+        "training sequences: window (model.context steps from a zero state; in-distribution for window "
+        "acting) | episode (whole episodes from their first step; recurrent acting is then the trained "
+        "policy; not for the transformer)");
   c.add("train.steps", &steps, 1, int64_t(1) << 40, "optimizer steps");
-  c.add("train.batch_size", &batch_size, 1, 1 << 20, "windows per batch");
+  c.add("train.batch_size", &batch_size, 1, 1 << 20, "sequences (windows or episodes) per batch");
   c.add("train.lr", &lr, 0.0, 10.0, "AdamW learning rate");
   c.add("train.weight_decay", &weight_decay, 0.0, 10.0, "AdamW weight decay");
   c.add("train.warmup_steps", &warmup_steps, 0, int64_t(1) << 40, "linear warmup steps");
@@ -157,7 +161,7 @@ std::string eval_json(const DtConfig& c, const std::string& env, int64_t step, c
                       const std::map<std::string, BestScore>& best) {
   std::ostringstream ss;
   ss << "{\n  \"env\": \"" << env << "\",\n  \"dataset\": \"" << c.dataset << "\",\n  \"backbone\": \""
-     << c.backbone << "\",\n  \"seed\": " << c.seed << ",\n  \"eval_seed\": " << c.eval_seed
+     << c.backbone << "\",\n  \"train_context\": \"" << c.train_context << "\",\n  \"seed\": " << c.seed << ",\n  \"eval_seed\": " << c.eval_seed
      << ",\n  \"steps\": " << step << ",\n  \"final\": [\n";
   for (size_t i = 0; i < final.size(); ++i) ss << json_result(final[i], "    ") << (i + 1 < final.size() ? ",\n" : "\n");
   ss << "  ],\n  \"best_during_training\": [\n";
@@ -203,7 +207,15 @@ torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Te
   return (per_step * mask).sum() / mask.sum().clamp_min(1.0);
 }
 
+void check_train_context(const DtConfig& c) {
+  if (c.train_context != "episode" || make_model(c, 1, 1)->backbone_state_is_constant()) return;
+  throw Error("train.context = episode: model.backbone " + c.backbone +
+              " carries a state that grows with the sequence (a KV cache), so it cannot train on whole episodes "
+              "in linear memory; use train.context: window, or a recurrent backbone");
+}
+
 int train_decision_model(const DtConfig& c, const std::string& run_dir, bool resume) {
+  check_train_context(c);
   const auto device = pick_device(c.device);
   if (c.threads > 0) torch::set_num_threads(c.threads);
   torch::manual_seed(static_cast<uint64_t>(c.seed));
@@ -292,8 +304,8 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     saved_step = step;
     spdlog::info("resumed {} at step {}", run_dir, step);
   }
-  spdlog::info("training {} on {} ({} transitions, {} episodes), {} parameters, device {}", c.backbone, c.dataset,
-               data.size(), data.episodes.size(), params, device.str());
+  spdlog::info("training {} ({} context) on {} ({} transitions, {} episodes), {} parameters, device {}", c.backbone,
+               c.train_context, c.dataset, data.size(), data.episodes.size(), params, device.str());
 
   g_interrupted = false;
   auto previous_handler = std::signal(SIGINT, on_sigint);
@@ -325,7 +337,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     const double lr = c.lr * std::min(1.0, double(step + 1) / double(std::max<int64_t>(1, c.warmup_steps)));
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
-    auto batch = sampler.sample(c.batch_size);
+    auto batch = c.train_context == "episode" ? sampler.sample_episodes(c.batch_size) : sampler.sample(c.batch_size);
     auto states = batch.states.to(device), actions = batch.actions.to(device), rtg = batch.rtg.to(device);
     auto timesteps = batch.timesteps.to(device), mask = batch.mask.to(device);
     auto predicted = model->forward(states, actions, rtg, timesteps, mask);

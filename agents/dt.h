@@ -33,6 +33,10 @@ struct DtConfig {
   int max_ep_len = 1000;
   std::map<std::string, std::map<std::string, double>> backbone_options;  // backbone -> option -> value
   // train
+  // What one training sequence is. window: K steps from a random start, from a zero state (DT;
+  // every backbone). episode: a whole episode from its first step, as recurrent acting sees it
+  // (backbones with a constant-size state only, i.e. not the transformer).
+  std::string train_context = "window";
   int64_t steps = 100000;
   int batch_size = 64;
   double lr = 1e-4;
@@ -56,6 +60,11 @@ struct DtConfig {
 
 // Mean squared action error over real (mask 1) steps only: predicted, target [B,K,act], mask [B,K].
 torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target, const torch::Tensor& mask);
+
+// Throws seqrl::Error when train.context = episode is asked of a backbone whose state grows
+// with the sequence (the transformer). train_decision_model checks it too; the CLI checks it
+// before it creates a run folder.
+void check_train_context(const DtConfig& config);
 
 // Trains in `run_dir` (created by the caller, with config.yaml already written), evaluates,
 // writes eval.json. resume: continue from run_dir/checkpoints/last.pt (or the newest intact

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "bench/backbone_names.h"
 #include "bench/peak_memory.h"
 #include "cli/command.h"
 #include "core/device.h"
@@ -36,19 +37,7 @@ void run(const Options& o) {
   auto sync = [&] {
     if (cuda) torch::cuda::synchronize();
   };
-  std::vector<std::string> names;
-  for (const auto& n : o.backbones) {
-    if (n != "all") {
-      try {
-        backbone_info(n);
-      } catch (const Error& e) {
-        throw UsageError(e.what());
-      }
-      names.push_back(n);
-      continue;
-    }
-    for (const auto& name : backbone_names()) names.push_back(name);
-  }
+  const auto names = backbone_names(o.backbones);
   std::printf("device %s, batch %lld, dim %lld, layers %lld, float32, %d threads\n", cuda ? "cuda" : "cpu",
               (long long)o.batch, (long long)o.dim, (long long)o.layers, torch::get_num_threads());
   // peak MiB: memory the first fwd+bwd pass adds above what was held before it (parameters and

@@ -42,7 +42,8 @@ void add_eval(CLI::App& app) {
                                     a->seed >= 0 ? a->seed : c.eval_seed);
     std::cout << "| target | mode | return | normalized |\n|---|---|---|---|\n";
     std::string json = "{\"checkpoint\": \"" + resolve_checkpoint(a->path) + "\", \"step\": " +
-                       std::to_string(policy.step) + ", \"results\": [\n";
+                       std::to_string(policy.step) + ", \"train_context\": \"" + c.train_context +
+                       "\", \"results\": [\n";
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
       char line[256];

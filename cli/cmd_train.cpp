@@ -117,6 +117,7 @@ void add_train(CLI::App& app) {
       std::cout << cfg.to_yaml();
       return;
     }
+    check_train_context(c);
     if (!a->seeds.empty()) {
       train_seeds(*a, c);
       return;

@@ -31,6 +31,8 @@ SequenceSampler::SequenceSampler(const Dataset& ds, SamplerConfig cfg, uint64_t 
   int64_t* t = ts.data_ptr<int64_t>();
   int64_t* end = episode_end_.data_ptr<int64_t>();
   for (const auto& ep : ds.episodes) {
+    episode_start_.push_back(ep.start);
+    episode_length_.push_back(ep.length);
     double acc = 0;
     for (int64_t i = ep.start + ep.length - 1; i >= ep.start; --i) {
       acc += r[i];
@@ -54,25 +56,42 @@ uint64_t SequenceSampler::uniform_below(uint64_t n) {
 
 SequenceBatch SequenceSampler::sample(int64_t batch_size) {
   if (batch_size < 1) throw Error("sampler batch_size: must be >= 1, got " + std::to_string(batch_size));
-  const int64_t k = cfg_.context;
   auto start = torch::empty({batch_size}, torch::kLong);
   int64_t* s = start.data_ptr<int64_t>();
   for (int64_t b = 0; b < batch_size; ++b) s[b] = int64_t(uniform_below(uint64_t(rows_)));
+  // Window b holds min(K, end - start) real steps.
+  return gather(start, (episode_end_.index_select(0, start) - start).clamp_max(cfg_.context), cfg_.context);
+}
 
-  // Window b holds len = min(K, end - start) real steps, right-aligned: position j < K - len
-  // is padding (index N, the zero row), position j >= K - len is row start + j - (K - len).
-  auto len = (episode_end_.index_select(0, start) - start).clamp_max(k);
-  auto pad = (k - len).unsqueeze(1);
-  auto pos = torch::arange(k, torch::kLong).unsqueeze(0);
+SequenceBatch SequenceSampler::sample_episodes(int64_t batch_size) {
+  if (batch_size < 1) throw Error("sampler batch_size: must be >= 1, got " + std::to_string(batch_size));
+  auto first = torch::empty({batch_size}, torch::kLong), len = torch::empty({batch_size}, torch::kLong);
+  int64_t *f = first.data_ptr<int64_t>(), *n = len.data_ptr<int64_t>();
+  int64_t longest = 0;
+  for (int64_t b = 0; b < batch_size; ++b) {
+    const auto e = uniform_below(uint64_t(episode_start_.size()));
+    f[b] = episode_start_[e];
+    n[b] = std::min<int64_t>(episode_length_[e], cfg_.max_ep_len);
+    longest = std::max(longest, n[b]);
+  }
+  return gather(first, len, longest);
+}
+
+SequenceBatch SequenceSampler::gather(const torch::Tensor& first, const torch::Tensor& len, int64_t width) const {
+  // Right-aligned: position j < width - len is padding (index N, the zero row), position
+  // j >= width - len is row first + j - (width - len).
+  const int64_t batch_size = first.size(0);
+  auto pad = (width - len).unsqueeze(1);
+  auto pos = torch::arange(width, torch::kLong).unsqueeze(0);
   auto real = pos >= pad;
-  auto idx = torch::where(real, start.unsqueeze(1) + pos - pad, torch::full({1, 1}, rows_, torch::kLong));
+  auto idx = torch::where(real, first.unsqueeze(1) + pos - pad, torch::full({1, 1}, rows_, torch::kLong));
   auto flat = idx.reshape({-1});
 
   SequenceBatch batch;
-  batch.states = states_.index_select(0, flat).view({batch_size, k, -1});
-  batch.actions = actions_.index_select(0, flat).view({batch_size, k, -1});
-  batch.rtg = rtg_.index_select(0, flat).view({batch_size, k, 1});
-  batch.timesteps = timesteps_.index_select(0, flat).view({batch_size, k});
+  batch.states = states_.index_select(0, flat).view({batch_size, width, -1});
+  batch.actions = actions_.index_select(0, flat).view({batch_size, width, -1});
+  batch.rtg = rtg_.index_select(0, flat).view({batch_size, width, 1});
+  batch.timesteps = timesteps_.index_select(0, flat).view({batch_size, width});
   batch.mask = real.to(torch::kFloat);
   return batch;
 }

@@ -10,6 +10,11 @@
 //   rtg[t]      = (sum of rewards from t to the episode end, undiscounted) / reward_scale
 //   timestep[t] = index of t within its episode, clamped to max_ep_len - 1
 //   state       = (s - mean) / std, mean/std over all dataset observations (std floored at 1e-6)
+//
+// Episode batches (sample_episodes, train.context = episode) instead hold whole episodes from
+// their first step (timestep 0), as recurrent evaluation sees them: episodes are drawn uniformly
+// (so every dataset step is equally likely to be in a batch), each truncated to max_ep_len
+// steps, and rows shorter than the batch's longest are LEFT-padded exactly like windows.
 // Batches are gathered with index tensors from arrays precomputed once (normalized states,
 // per-row rtg and timestep, plus one zero row used for padding). Deterministic given the seed;
 // rng_state()/set_rng_state() allow bit-exact resume.
@@ -19,6 +24,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "datasets/dataset.h"
 
@@ -43,6 +49,8 @@ class SequenceSampler {
   // Throws seqrl::Error on an empty dataset or a config value out of range.
   SequenceSampler(const Dataset& ds, SamplerConfig cfg, uint64_t seed);
   SequenceBatch sample(int64_t batch_size);
+  // [B, L, ...] with L the longest drawn episode (<= max_ep_len); one whole episode per row.
+  SequenceBatch sample_episodes(int64_t batch_size);
 
   torch::Tensor state_mean() const { return mean_; }  // [obs] float32
   torch::Tensor state_std() const { return std_; }    // [obs] float32, >= 1e-6
@@ -53,6 +61,8 @@ class SequenceSampler {
 
  private:
   uint64_t uniform_below(uint64_t n);  // unbiased draw in [0, n), portable across stdlibs
+  // Rows first[b] .. first[b] + len[b] - 1, left-padded to the longest: the batch for both samplers.
+  SequenceBatch gather(const torch::Tensor& first, const torch::Tensor& len, int64_t width) const;
 
   SamplerConfig cfg_;
   int64_t rows_ = 0;           // N; row N of the tables below is the padding row
@@ -61,6 +71,7 @@ class SequenceSampler {
   torch::Tensor rtg_;          // [N+1] scaled return-to-go
   torch::Tensor timesteps_;    // [N+1] int64, clamped
   torch::Tensor episode_end_;  // [N] int64: one past the last row of the row's episode
+  std::vector<int64_t> episode_start_, episode_length_;  // per episode (sample_episodes)
   torch::Tensor mean_, std_;
   std::mt19937_64 rng_;
 };

@@ -2,8 +2,12 @@
 // target return that is decremented by each received reward (the DT protocol).
 //
 // Two acting modes, reported side by side:
-//   window     re-encode the last K steps every step (the papers' protocol);
-//   recurrent  carry the backbone state, O(1) per step (a KV cache for the transformer).
+//   window     re-encode the last K steps every step from a zero state (the papers' protocol);
+//              the policy a window-trained model (train.context = window) was trained as;
+//   recurrent  carry the backbone state from the episode's first step, O(1) per step (for the
+//              transformer a KV cache of the last 3K tokens). The policy an episode-trained
+//              model (train.context = episode) was trained as; for a window-trained recurrent
+//              backbone it differs from window mode once t >= K (its state holds more than K steps).
 #pragma once
 #include <torch/torch.h>
 

@@ -6,8 +6,11 @@
 // backbone, and a tanh action head reads the output at every s_t token to predict a_t.
 //
 // Two ways to run it, with equal results:
-//   forward(...)                 a window at once (training, window-mode evaluation);
+//   forward(...)                 a window or a whole episode at once (training, window-mode
+//                                evaluation);
 //   begin / act / observe_action one env step at a time through Backbone::step (recurrent acting).
+// A forward over an episode from its first step equals recurrent acting over that episode, so a
+// model trained on episodes (train.context = episode) acts in recurrent mode as it was trained.
 #pragma once
 #include <torch/torch.h>
 
@@ -30,7 +33,7 @@ class DecisionModelImpl : public torch::nn::Module {
   explicit DecisionModelImpl(DecisionModelConfig config);
 
   // states [B,K,obs], actions [B,K,act], rtg [B,K,1], timesteps [B,K] int64, mask [B,K]
-  // (1 real, 0 left padding; undefined = all real) -> predicted actions [B,K,act] in (-1, 1),
+  // (1 real, 0 left padding; undefined = all real); K may be any length (a window or an episode) -> predicted actions [B,K,act] in (-1, 1),
   // one per s_t token (a_t is predicted from R_<=t, s_<=t, a_<t). Padded positions return 0.
   torch::Tensor forward(const torch::Tensor& states, const torch::Tensor& actions, const torch::Tensor& rtg,
                         const torch::Tensor& timesteps, const torch::Tensor& mask = {});
@@ -44,6 +47,10 @@ class DecisionModelImpl : public torch::nn::Module {
   torch::Tensor act(ActState& state, const torch::Tensor& rtg, const torch::Tensor& s, const torch::Tensor& t);
   // Feeds the a_t token (the action actually taken), a [B,act], t [B] int64.
   void observe_action(ActState& state, const torch::Tensor& a, const torch::Tensor& t);
+
+  // False when the backbone's state grows with the sequence (the transformer's KV cache): such a
+  // backbone cannot be trained on whole episodes in linear memory, nor act on them in O(1).
+  bool backbone_state_is_constant();
 
   const DecisionModelConfig& config() const { return config_; }
   const Backbone& backbone() const { return backbone_; }

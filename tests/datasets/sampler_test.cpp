@@ -183,5 +183,50 @@ TEST(SequenceSampler, RejectsBadConfig) {
   EXPECT_THROW(SequenceSampler(Dataset{}, {}, 1), Error);
 }
 
+// Episode batches (train.context = episode): whole episodes from their first step, left-padded
+// to the longest drawn, episodes drawn uniformly, each cut at max_ep_len steps.
+TEST(SequenceSampler, EpisodeBatchesHoldWholeEpisodesFromTheirFirstStep) {
+  // Episodes: rows 0..2 (rewards 1, 2, 3) and rows 3..4 (rewards 10, 20).
+  Dataset ds = make_dataset({3, 2}, 2, 1, 1);
+  ds.rewards = torch::tensor({1.f, 2.f, 3.f, 10.f, 20.f});
+  SequenceSampler s(ds, {4, 10.0, 1000}, 5);
+  std::map<int64_t, int> seen;  // episode length -> rows
+  for (int i = 0; i < 200; ++i) {
+    auto b = s.sample_episodes(2);
+    const int64_t width = b.mask.size(1);
+    const int64_t longest = b.mask.sum(1).max().item<float>();
+    EXPECT_EQ(width, longest) << "padded to the longest drawn episode only";
+    for (int64_t r = 0; r < 2; ++r) {
+      auto rows = window_rows(b, s, r);
+      const int64_t len = b.mask[r].sum().item<float>();
+      ++seen[len];
+      ASSERT_TRUE(len == 3 || len == 2) << len;
+      const int64_t pad = width - len, first = len == 3 ? 0 : 3;
+      const std::vector<float> rtg = len == 3 ? std::vector<float>{0.6f, 0.5f, 0.3f} : std::vector<float>{3.f, 2.f};
+      for (int64_t j = 0; j < width; ++j) {
+        if (j < pad) {
+          EXPECT_EQ(rows[j], -1);
+          EXPECT_EQ(b.mask[r][j].item<float>(), 0.f);
+          continue;
+        }
+        EXPECT_EQ(rows[j], first + j - pad);
+        EXPECT_EQ(b.timesteps[r][j].item<int64_t>(), j - pad) << "starts at the episode's first step";
+        EXPECT_FLOAT_EQ(b.rtg[r][j][0].item<float>(), rtg[j - pad]);
+      }
+    }
+  }
+  // Uniform over episodes, not over rows: 200 of 400 each (binomial std 10).
+  EXPECT_NEAR(seen[3], 200, 50);
+  EXPECT_NEAR(seen[2], 200, 50);
+
+  // max_ep_len 2 keeps each episode's first 2 steps.
+  SequenceSampler cut(ds, {4, 10.0, 2}, 5);
+  auto b = cut.sample_episodes(8);
+  EXPECT_EQ(b.mask.size(1), 2);
+  EXPECT_EQ(b.mask.sum().item<float>(), 16.f);
+  for (int64_t r = 0; r < 8; ++r) EXPECT_EQ(b.timesteps[r][0].item<int64_t>(), 0);
+  EXPECT_THROW(cut.sample_episodes(0), Error);
+}
+
 }  // namespace
 }  // namespace seqrl::test
