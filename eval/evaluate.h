@@ -1,9 +1,11 @@
 // Evaluation of a decision model in MuJoCo: N parallel episodes in a VecEnv, conditioned on a
 // target return that is decremented by each received reward (the DT protocol).
 //
-// Two acting modes, reported side by side:
+// Three acting modes, reported side by side:
 //   window     re-encode the last K steps every step (the papers' protocol);
-//   recurrent  carry the backbone state, O(1) per step (a KV cache for the transformer).
+//   recurrent  carry the backbone state, O(1) per step (a KV cache for the transformer);
+//   runtime    recurrent acting through the LibTorch-free runtime (runtime/sqp.h), the model
+//              exported in memory as `seqrl export` would write it; one policy per episode.
 #pragma once
 #include <torch/torch.h>
 
@@ -23,7 +25,7 @@ struct PolicyScaling {
 struct EvalSettings {
   std::string env;          // "hopper", ...
   double target = 3600;     // target return (unscaled)
-  std::string mode = "window";  // "window" or "recurrent"
+  std::string mode = "window";  // "window", "recurrent" or "runtime"
   int episodes = 10;        // run in parallel, one env each
   uint64_t seed = 100000;   // episode i resets with seed + i (kept apart from training seeds)
   int threads = 0;          // VecEnv threads (0: all cores)
@@ -34,6 +36,7 @@ struct EvalResult {
   double target = 0;
   std::vector<double> returns, normalized, lengths;  // per episode
   double return_mean = 0, return_std = 0, normalized_mean = 0, normalized_std = 0;
+  double seconds = 0;  // wall time of the episodes (acting and env steps)
   // Episode 0, step by step while it runs: the (scaled) return-to-go the policy was
   // conditioned on, the reward received and the action taken — for checking the protocol.
   std::vector<double> trace_rtg, trace_reward;
