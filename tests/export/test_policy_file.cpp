@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/error.h"
 #include "eval/policy_export.h"
 #include "runtime/ops.h"
 #include "runtime/sqp.h"
@@ -140,7 +141,7 @@ TEST(PolicyFile, ExportRejectsNonFiniteWeights) {
   try {
     encode_policy(model, unit_scaling(), "hopper", 1800);
     FAIL() << "expected an error";
-  } catch (const Error& e) {
+  } catch (const seqrl::Error& e) {
     EXPECT_STREQ(e.what(), "export: action_head.bias has non-finite values");
   }
 }
