@@ -21,6 +21,7 @@ struct EvalArgs {
   int seed = -1;  // -1: the run's eval.seed
   std::string device = "auto";
   std::string out;
+  bool runtime = false;
 };
 
 void add_eval(CLI::App& app) {
@@ -33,27 +34,32 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--target", a->targets, "Target return(s) (default: the run's)")->delimiter(',');
   cmd->add_option("--seed", a->seed, "First episode seed (default: the run's eval.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", a->device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_flag("--runtime", a->runtime,
+                "Act through the LibTorch-free runtime (runtime/sqp.h); alone, instead of --mode's modes");
   cmd->add_option("--out", a->out, "Write the results as JSON here (default: RUN/eval-step<N>.json)");
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     auto policy = load_trained_policy(a->path, a->device);
     const auto& c = policy.config;
     auto targets = !a->targets.empty() ? a->targets : !c.targets.empty() ? c.targets : default_targets(policy.env);
-    auto results = evaluate_targets(policy, targets, eval_mode_list(a->mode), a->episodes ? a->episodes : c.episodes,
+    auto modes = eval_mode_list(a->mode);
+    if (a->runtime && !cmd->count("--mode")) modes.clear();
+    if (a->runtime) modes.push_back("runtime");
+    auto results = evaluate_targets(policy, targets, modes, a->episodes ? a->episodes : c.episodes,
                                     a->seed >= 0 ? a->seed : c.eval_seed);
-    std::cout << "| target | mode | return | normalized |\n|---|---|---|---|\n";
+    std::cout << "| target | mode | return | normalized | seconds |\n|---|---|---|---|---|\n";
     std::string json = "{\"checkpoint\": \"" + resolve_checkpoint(a->path) + "\", \"step\": " +
                        std::to_string(policy.step) + ", \"train_context\": \"" + c.train_context +
                        "\", \"results\": [\n";
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
-      char line[256];
-      std::snprintf(line, sizeof line, "| %.0f | %s | %.1f ± %.1f | %.1f ± %.1f |\n", r.target, r.mode.c_str(),
-                    r.return_mean, r.return_std, r.normalized_mean, r.normalized_std);
+      char line[512];
+      std::snprintf(line, sizeof line, "| %.0f | %s | %.1f ± %.1f | %.1f ± %.1f | %.2f |\n", r.target, r.mode.c_str(),
+                    r.return_mean, r.return_std, r.normalized_mean, r.normalized_std, r.seconds);
       std::cout << line;
       std::snprintf(line, sizeof line,
                     "  {\"target\": %.17g, \"mode\": \"%s\", \"return_mean\": %.17g, \"return_std\": %.17g, "
-                    "\"normalized_mean\": %.17g, \"normalized_std\": %.17g}%s\n",
-                    r.target, r.mode.c_str(), r.return_mean, r.return_std, r.normalized_mean, r.normalized_std,
+                    "\"normalized_mean\": %.17g, \"normalized_std\": %.17g, \"seconds\": %.6g}%s\n",
+                    r.target, r.mode.c_str(), r.return_mean, r.return_std, r.normalized_mean, r.normalized_std, r.seconds,
                     i + 1 < results.size() ? "," : "");
       json += line;
     }

@@ -1,10 +1,14 @@
 #include "eval/evaluate.h"
 
+#include <chrono>
 #include <cmath>
+#include <memory>
 
 #include "core/error.h"
 #include "envs/env.h"
 #include "envs/vec_env.h"
+#include "eval/policy_export.h"
+#include "runtime/sqp.h"
 
 namespace seqrl {
 
@@ -47,8 +51,8 @@ struct History {
 }  // namespace
 
 EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, const EvalSettings& settings) {
-  if (settings.mode != "window" && settings.mode != "recurrent")
-    throw UsageError("eval mode '" + settings.mode + "': expected window or recurrent");
+  if (settings.mode != "window" && settings.mode != "recurrent" && settings.mode != "runtime")
+    throw UsageError("eval mode '" + settings.mode + "': expected window, recurrent or runtime");
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -78,6 +82,20 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   } trace;
   auto state = model->begin(n);
   const int64_t max_steps = envs.spec().max_episode_steps;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<sqp_policy, void (*)(sqp_policy*)>> runtime;
+  if (settings.mode == "runtime") {
+    const auto bytes = encode_policy(model, scaling, settings.env, settings.target);
+    for (int i = 0; i < n; ++i) {
+      char err[512];
+      runtime.emplace_back(sqp_load_memory(bytes.data(), bytes.size(), "exported policy", err, sizeof err), sqp_free);
+      if (!runtime.back()) throw Error(err);
+      sqp_reset(runtime.back().get(), settings.target);
+    }
+  }
+  auto runtime_call = [](sqp_policy* p, int status) {
+    if (status != SQP_OK) throw Error(std::string("runtime: ") + sqp_error(p));
+  };
 
   for (int64_t t = 0; t < max_steps; ++t) {
     if (settings.stop && settings.stop->load()) throw Interrupted("evaluation stopped at step " + std::to_string(t));
@@ -86,6 +104,13 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
     torch::Tensor action;
     if (settings.mode == "recurrent") {
       action = model->act(state, rtg, s, timestep);
+    } else if (settings.mode == "runtime") {
+      auto raw = obs.to(torch::kCPU, torch::kFloat64).contiguous();
+      action = torch::zeros({n, cfg.act_dim}, torch::kFloat64);
+      auto done = envs.done();
+      for (int i = 0; i < n; ++i)
+        if (!done[i])
+          runtime_call(runtime[i].get(), sqp_act(runtime[i].get(), raw[i].data_ptr<double>(), action[i].data_ptr<double>()));
     } else {
       history.states.push_back(s);
       history.rtg.push_back(rtg);
@@ -108,6 +133,8 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
     auto reward_acc = reward.accessor<double, 1>();
     for (int i = 0; i < n; ++i) {
       if (before[i]) continue;
+      if (!runtime.empty())
+        runtime_call(runtime[i].get(), sqp_observe(runtime[i].get(), action[i].data_ptr<double>(), reward_acc[i]));
       returns[i] += reward_acc[i];
       if (i == 0) trace.reward.push_back(reward_acc[i]);
       lengths[i] += 1;
@@ -117,6 +144,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
     auto done = envs.done();
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
   }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (was_training) model->train();
 
   EvalResult result;
@@ -125,6 +153,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   result.target = settings.target;
   result.returns = returns;
   result.lengths = lengths;
+  result.seconds = seconds;
   for (double r : returns) result.normalized.push_back(d4rl_normalized_score(settings.env, r));
   result.trace_rtg = std::move(trace.rtg);
   result.trace_reward = std::move(trace.reward);

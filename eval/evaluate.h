@@ -1,13 +1,15 @@
 // Evaluation of a decision model in MuJoCo: N parallel episodes in a VecEnv, conditioned on a
 // target return that is decremented by each received reward (the DT protocol).
 //
-// Two acting modes, reported side by side:
+// Three acting modes, reported side by side:
 //   window     re-encode the last K steps every step from a zero state (the papers' protocol);
 //              the policy a window-trained model (train.context = window) was trained as;
 //   recurrent  carry the backbone state from the episode's first step, O(1) per step (for the
 //              transformer a KV cache of the last 3K tokens). The policy an episode-trained
 //              model (train.context = episode) was trained as; for a window-trained recurrent
-//              backbone it differs from window mode once t >= K (its state holds more than K steps).
+//              backbone it differs from window mode once t >= K (its state holds more than K steps);
+//   runtime    recurrent acting through the LibTorch-free runtime (runtime/sqp.h), the model
+//              exported in memory as `seqrl export` would write it; one policy per episode.
 #pragma once
 #include <torch/torch.h>
 
@@ -29,7 +31,7 @@ struct PolicyScaling {
 struct EvalSettings {
   std::string env;          // "hopper", ...
   double target = 3600;     // target return (unscaled)
-  std::string mode = "window";  // "window" or "recurrent"
+  std::string mode = "window";  // "window", "recurrent" or "runtime"
   int episodes = 10;        // run in parallel, one env each
   uint64_t seed = 100000;   // episode i resets with seed + i (kept apart from training seeds)
   int threads = 0;          // VecEnv threads (0: all cores)
@@ -42,6 +44,7 @@ struct EvalResult {
   double target = 0;
   std::vector<double> returns, normalized, lengths;  // per episode
   double return_mean = 0, return_std = 0, normalized_mean = 0, normalized_std = 0;
+  double seconds = 0;  // wall time of the episodes (acting and env steps)
   // Episode 0, step by step while it runs: the (scaled) return-to-go the policy was
   // conditioned on, the reward received and the action taken — for checking the protocol.
   std::vector<double> trace_rtg, trace_reward;

@@ -1,0 +1,167 @@
+// `seqrl bench act`: µs per env step of acting at batch 1 on one thread — the LibTorch-free
+// runtime (runtime/sqp.h) against LibTorch's recurrent acting (DecisionModel::act +
+// observe_action) and its window acting (forward over the last K steps, as DT evaluates).
+// The models are freshly initialized (timing does not depend on the weights), hopper-sized
+// (obs 11, act 3); every mode sees the same random observations. Each figure is this thread's
+// CPU time per step (what the step costs when it has the core, robust to a loaded machine),
+// with the wall-clock figure beside it.
+#include <torch/torch.h>
+
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "eval/policy_export.h"
+#include "models/backbone.h"
+#include "runtime/sqp.h"
+
+namespace seqrl::bench {
+namespace {
+
+struct Options {
+  std::vector<std::string> backbones{"mingru", "minlstm", "lru", "gru"};
+  int64_t dim = 128, layers = 3, context = 20;
+  int steps = 2000, window_steps = 200;
+};
+
+struct PerStep {
+  double cpu_us = -1, wall_us = -1;
+};
+
+double thread_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// Runs act_steps(warmup) untimed, then act_steps(n) timed.
+PerStep time_steps(const std::function<void(int)>& act_steps, int warmup, int n) {
+  act_steps(warmup);
+  const double cpu0 = thread_seconds();
+  const auto wall0 = std::chrono::steady_clock::now();
+  act_steps(n);
+  PerStep r;
+  r.cpu_us = 1e6 * (thread_seconds() - cpu0) / n;
+  r.wall_us = 1e6 * std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count() / n;
+  return r;
+}
+
+void run(const Options& o) {
+  torch::set_num_threads(1);
+  torch::NoGradGuard no_grad;
+  const int obs_dim = 11, act_dim = 3;
+  std::vector<std::string> names = o.backbones;
+  if (names.size() == 1 && names[0] == "all") {
+    names.clear();
+    for (const auto& info : backbone_registry()) names.push_back(info.name);
+  }
+  std::printf("batch 1, 1 thread, dim %lld, layers %lld, K %lld, obs %d, act %d, float32; "
+              "us per env step, thread CPU time (wall)\n",
+              (long long)o.dim, (long long)o.layers, (long long)o.context, obs_dim, act_dim);
+  std::printf("%-12s %18s %18s %20s %12s %12s\n", "backbone", "runtime", "libtorch-recurrent", "libtorch-window",
+              "win/runtime", "rec/runtime");
+  for (const auto& name : names) {
+    try {
+      backbone_info(name);
+    } catch (const Error& e) {
+      throw UsageError(e.what());
+    }
+    DecisionModelConfig c;
+    c.state_dim = obs_dim;
+    c.act_dim = act_dim;
+    c.context = o.context;
+    c.backbone = name;
+    c.backbone_config.dim = o.dim;
+    c.backbone_config.layers = o.layers;
+    c.backbone_config.dropout = 0;
+    torch::manual_seed(0);
+    DecisionModel model(c);
+    model->eval();
+    PolicyScaling scaling{torch::zeros({obs_dim}), torch::ones({obs_dim}), 1000};
+    auto obs = torch::randn({o.steps, obs_dim}, torch::kFloat64).contiguous();
+
+    // Runtime.
+    const auto bytes = encode_policy(model, scaling, "hopper", 1800);
+    char err[512];
+    std::unique_ptr<sqp_policy, void (*)(sqp_policy*)> rt(
+        sqp_load_memory(bytes.data(), bytes.size(), "bench policy", err, sizeof err), sqp_free);
+    PerStep runtime;
+    if (rt) {
+      double action[act_dim];
+      runtime = time_steps(
+          [&](int n) {
+            sqp_reset(rt.get(), 1800);
+            for (int t = 0; t < n; ++t) {
+              sqp_act(rt.get(), obs[t].data_ptr<double>(), action);
+              sqp_observe(rt.get(), action, 1.0);
+            }
+          },
+          100, o.steps);
+    }
+
+    // LibTorch recurrent.
+    auto obs32 = obs.to(torch::kFloat32);
+    auto recurrent_steps = [&](int n) {
+      auto state = model->begin(1);
+      auto rtg = torch::full({1, 1}, 1.8f);
+      for (int t = 0; t < n; ++t) {
+        auto timestep = torch::full({1}, t, torch::kInt64);
+        auto a = model->act(state, rtg, obs32[t].unsqueeze(0), timestep);
+        model->observe_action(state, a, timestep);
+        rtg = rtg - 0.001f;
+      }
+    };
+    auto recurrent = time_steps(recurrent_steps, 20, o.steps);
+
+    // LibTorch window: a full window of the last K steps per env step (steady state).
+    const auto K = o.context;
+    auto states = obs32.narrow(0, 0, K).unsqueeze(0).clone(), actions = torch::zeros({1, K, act_dim});
+    auto rtg = torch::full({1, K, 1}, 1.8f), steps = torch::arange(K, torch::kInt64).unsqueeze(0);
+    auto window_steps = [&](int n) {
+      for (int t = 0; t < n; ++t) {
+        states = torch::roll(states, -1, 1);
+        states.select(1, K - 1).copy_(obs32[t % o.steps]);
+        auto a = model->forward(states, actions, rtg, steps).select(1, K - 1);
+        actions = torch::roll(actions, -1, 1);
+        actions.select(1, K - 1).copy_(a);
+      }
+    };
+    auto window = time_steps(window_steps, 5, o.window_steps);
+
+    auto cell = [](const PerStep& p) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%.1f (%.1f)", p.cpu_us, p.wall_us);
+      return std::string(text);
+    };
+    if (runtime.cpu_us > 0)
+      std::printf("%-12s %18s %18s %20s %11.1fx %11.1fx\n", name.c_str(), cell(runtime).c_str(),
+                  cell(recurrent).c_str(), cell(window).c_str(), window.cpu_us / runtime.cpu_us,
+                  recurrent.cpu_us / runtime.cpu_us);
+    else
+      std::printf("%-12s %18s %18s %20s   (runtime: %s)\n", name.c_str(), "-", cell(recurrent).c_str(),
+                  cell(window).c_str(), err);
+    std::fflush(stdout);
+  }
+}
+
+void add_bench_act(CLI::App& group) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = group.add_subcommand("act", "Acting: us per env step at batch 1, runtime vs LibTorch recurrent and window");
+  cmd->add_option("--backbones", o->backbones, "Names or 'all' (default: mingru,minlstm,lru,gru)")->delimiter(',');
+  cmd->add_option("--dim", o->dim, "Width")->check(CLI::PositiveNumber);
+  cmd->add_option("--layers", o->layers, "Layers")->check(CLI::PositiveNumber);
+  cmd->add_option("--context", o->context, "K: steps in a window")->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", o->steps, "Timed env steps (runtime, recurrent)")->check(CLI::PositiveNumber);
+  cmd->add_option("--window-steps", o->window_steps, "Timed env steps (window)")->check(CLI::PositiveNumber);
+  cmd->callback([o] { run(*o); });
+}
+
+SEQRL_COMMAND("bench", 40, add_bench_act);
+
+}  // namespace
+}  // namespace seqrl::bench

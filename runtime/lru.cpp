@@ -1,0 +1,67 @@
+// LRU step (models/lru.cpp): x = λ ⊙ x + γ ⊙ (B u) in complex numbers, y = Re[C x] + D ⊙ u.
+// B's real and imaginary parts run as one [2N, D] projection, C as one [D, 2N] one on (x_re, x_im).
+#include <cmath>
+
+#include "runtime/mixer.h"
+
+namespace sqp {
+namespace {
+
+class Lru : public Mixer {
+ public:
+  explicit Lru(const MixerSource& src) : dim_(src.dim) {
+    n_ = static_cast<int>(src.shape("nu_log").at(0));
+    const auto &nu = src.get("nu_log", {n_}), &theta = src.get("theta_log", {n_}), &gamma = src.get("gamma_log", {n_});
+    for (int j = 0; j < n_; ++j) {  // λ and γ as models/lru.cpp computes them, in float32
+      float modulus = std::exp(-std::exp(nu[j])), phase = std::exp(theta[j]);
+      lambda_re_.push_back(modulus * std::cos(phase));
+      lambda_im_.push_back(modulus * std::sin(phase));
+      gamma_.push_back(std::exp(gamma[j]));
+    }
+    const auto &b_re = src.get("B_re", {n_, dim_}), &b_im = src.get("B_im", {n_, dim_});
+    std::vector<float> b(b_re);
+    b.insert(b.end(), b_im.begin(), b_im.end());
+    input_ = Linear::from(b.data(), nullptr, dim_, 2 * n_);
+    const auto &c_re = src.get("C_re", {dim_, n_}), &c_im = src.get("C_im", {dim_, n_});
+    std::vector<float> c(size_t(dim_) * 2 * n_);
+    for (int d = 0; d < dim_; ++d)
+      for (int j = 0; j < n_; ++j) {
+        c[size_t(d) * 2 * n_ + j] = c_re[size_t(d) * n_ + j];
+        c[size_t(d) * 2 * n_ + n_ + j] = -c_im[size_t(d) * n_ + j];
+      }
+    readout_ = Linear::from(c.data(), nullptr, 2 * n_, dim_);
+    skip_ = src.get("D", {dim_});
+    x_.resize(2 * n_);
+    drive_.resize(kMaxTokens * 2 * n_);
+    states_.resize(kMaxTokens * 2 * n_);
+  }
+  void reset() override { std::fill(x_.begin(), x_.end(), 0.0f); }
+  void step(const float* u, int n, int first_output, float* y) override {
+    input_.apply(u, n, drive_.data());
+    float *re = x_.data(), *im = re + n_;
+    for (int t = 0; t < n; ++t) {
+      const float *b_re = drive_.data() + t * 2 * n_, *b_im = b_re + n_;
+      for (int j = 0; j < n_; ++j) {
+        float next_re = lambda_re_[j] * re[j] - lambda_im_[j] * im[j] + b_re[j] * gamma_[j];
+        float next_im = lambda_re_[j] * im[j] + lambda_im_[j] * re[j] + b_im[j] * gamma_[j];
+        re[j] = next_re;
+        im[j] = next_im;
+      }
+      std::copy(x_.begin(), x_.end(), states_.begin() + t * 2 * n_);
+    }
+    readout_.apply(states_.data() + first_output * 2 * n_, n - first_output, y + first_output * dim_);
+    for (int t = first_output; t < n; ++t)
+      for (int d = 0; d < dim_; ++d) y[t * dim_ + d] += skip_[d] * u[t * dim_ + d];
+  }
+
+ private:
+  int dim_, n_;
+  std::vector<float> lambda_re_, lambda_im_, gamma_, skip_, x_, drive_, states_;
+  Linear input_, readout_;
+};
+
+}  // namespace
+
+std::unique_ptr<Mixer> load_lru(const MixerSource& src) { return std::make_unique<Lru>(src); }
+
+}  // namespace sqp
