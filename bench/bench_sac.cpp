@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agents/sac.h"
+#include "core/device.h"
 #include "cli/command.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -70,7 +71,7 @@ double random_policy_return(const std::string& env_name, int episodes, uint64_t 
 
 void run(const SacBenchArgs& args) {
   const auto& spec = env_spec(args.env);
-  auto device = pick_device(args.device);
+  auto device = resolve_device(args.device, "--device");
   torch::manual_seed(static_cast<uint64_t>(args.seed));
   std::mt19937_64 rng(static_cast<uint64_t>(args.seed));
   Env env(spec.name);
@@ -113,7 +114,7 @@ void run(const SacBenchArgs& args) {
                      "run.start_steps=" + std::to_string(std::min<int64_t>(5000, steps / 5)),
                      "run.eval_every=" + std::to_string(steps), "run.eval_episodes=10",
                      "run.checkpoint_every=" + std::to_string(steps), "run.save_replay=false",
-                     "run.log_every=" + std::to_string(std::max<int64_t>(1, steps / 20)), "run.root=" + root,
+                     "run.log_every=" + std::to_string(std::max<int64_t>(1, steps / 20)), "run.out_dir=" + root,
                      "run.name=learn-check", "run.seed=" + std::to_string(args.seed), "run.device=" + args.device});
   c.resolve();
   auto t1 = Clock::now();
