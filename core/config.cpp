@@ -184,17 +184,26 @@ void Config::add(const std::string& key, std::vector<int>* value, int lo, int hi
                   }});
 }
 
-void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source) {
+void Config::add_path(const std::string& key, std::string* value, const std::string& help) {
+  Entry e{"path", "a path", help,
+          [value](const YAML::Node& n) { return scalar_as(n, *value); },
+          [value] { return YAML::Node(*value); }};
+  e.is_path = true;
+  add_entry(key, std::move(e));
+}
+
+void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source,
+                     const std::string& base_dir) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
       auto k = kv.first.as<std::string>();
       if (prefix.empty() && k == "defaults") continue;
-      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source);
+      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source, base_dir);
     }
     return;
   }
   if (prefix.empty()) throw Error(source + ": expected a mapping of settings at the top level");
-  pending_[prefix] = {node, source};
+  pending_[prefix] = {node, source, base_dir};
 }
 
 void Config::load_yaml_recursive(const std::string& path, std::vector<std::string>& chain) {
@@ -230,7 +239,7 @@ void Config::load_yaml_recursive(const std::string& path, std::vector<std::strin
     }
   }
   chain.pop_back();
-  flatten(root, "", path);
+  flatten(root, "", path, fs::absolute(path).parent_path().string());
 }
 
 void Config::load_yaml(const std::string& path) {
@@ -238,7 +247,7 @@ void Config::load_yaml(const std::string& path) {
   load_yaml_recursive(path, chain);
 }
 
-void Config::load_yaml_text(const std::string& text, const std::string& source) {
+void Config::load_yaml_text(const std::string& text, const std::string& source, const std::string& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -246,7 +255,7 @@ void Config::load_yaml_text(const std::string& text, const std::string& source) 
     throw Error(source + ": not valid YAML (line " + std::to_string(e.mark.line + 1) + "): " + e.msg);
   }
   if (root.IsNull()) return;
-  flatten(root, "", source);
+  flatten(root, "", source, base_dir);
 }
 
 void Config::apply_overrides(const std::vector<std::string>& overrides) {
@@ -263,7 +272,7 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
       value = YAML::Node(text);
     }
     if (value.IsNull() && !text.empty()) value = YAML::Node(text);
-    pending_[key] = {value, "command line"};
+    pending_[key] = {value, "command line", ""};
   }
 }
 
@@ -277,6 +286,13 @@ void Config::resolve() {
     }
     if (!it->second.store(p.value))
       throw Error(p.source + ": " + key + " = " + show(p.value) + ": expected " + it->second.expected);
+    if (it->second.is_path) {
+      const std::string text = p.value.as<std::string>();
+      if (!text.empty()) {
+        const fs::path base = p.base_dir.empty() ? fs::current_path() : fs::path(p.base_dir);
+        it->second.store(YAML::Node((base / text).lexically_normal().string()));  // absolute text stays as is
+      }
+    }
   }
   pending_.clear();
 }
@@ -305,6 +321,19 @@ YAML::Node nest(const std::vector<std::string>& keys, const std::string& prefix,
 }
 
 }  // namespace
+
+std::map<std::string, std::string> flatten_yaml(const YAML::Node& node) {
+  std::map<std::string, std::string> out;
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n, const std::string& prefix) {
+    if (n.IsMap()) {
+      for (const auto& kv : n) walk(kv.second, prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>());
+      return;
+    }
+    out[prefix] = show(n);
+  };
+  walk(node, "");
+  return out;
+}
 
 std::string Config::to_yaml() const {
   YAML::Emitter out;

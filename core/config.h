@@ -11,6 +11,10 @@
 //
 // Errors are seqrl::Error naming the key, the value, where it came from and what was
 // expected; an unknown key also names the closest valid key.
+//
+// Path settings (add_path) given relative in a YAML file resolve against that file's folder,
+// on the command line against the current folder; either way they are stored absolute, so a
+// config works from any folder and a run's saved config.yaml means the same file later.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -32,12 +36,15 @@ class Config {
   void add(const std::string& key, std::string* value, std::vector<std::string> choices, const std::string& help);
   void add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help);
   void add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help);
+  // A file or folder path (see above).
+  void add_path(const std::string& key, std::string* value, const std::string& help);
 
   // Reads a YAML file; its optional top-level `defaults:` (a path or list of paths, relative
   // to the file) is merged first, in order, so the file's own values win.
   void load_yaml(const std::string& path);
-  // The same for YAML text (e.g. a config stored inside a checkpoint); `source` names it in errors.
-  void load_yaml_text(const std::string& text, const std::string& source);
+  // The same for YAML text (e.g. a config stored inside a checkpoint); `source` names it in errors,
+  // relative paths in it resolve against `base_dir` (empty: the current folder).
+  void load_yaml_text(const std::string& text, const std::string& source, const std::string& base_dir = "");
   // Each override is "dotted.key=value"; value is parsed as a YAML scalar or flow list.
   void apply_overrides(const std::vector<std::string>& overrides);
   // Validates every pending value and stores it in its field. Call once after loading.
@@ -58,19 +65,25 @@ class Config {
     // Parses and range-checks `node`; on success stores into the field, else returns the reason.
     std::function<bool(const YAML::Node& node)> store;
     std::function<YAML::Node()> current;
+    bool is_path = false;
   };
   struct Pending {
     YAML::Node value;
-    std::string source;  // "configs/x.yaml" or "command line"
+    std::string source;    // "configs/x.yaml" or "command line"
+    std::string base_dir;  // where relative paths in `value` start ("": the current folder)
   };
   void add_entry(const std::string& key, Entry entry);
-  void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source);
+  void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, const std::string& base_dir);
   void load_yaml_recursive(const std::string& path, std::vector<std::string>& chain);
 
   std::map<std::string, Entry> entries_;
   std::vector<std::string> order_;
   std::map<std::string, Pending> pending_;
 };
+
+// A nested YAML mapping as "dotted.key" -> value in flow style ("[1800, 3600]"), for comparing
+// resolved configs key by key.
+std::map<std::string, std::string> flatten_yaml(const YAML::Node& node);
 
 // Levenshtein distance, used for "did you mean" hints (also by the CLI).
 size_t edit_distance(const std::string& a, const std::string& b);
