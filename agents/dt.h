@@ -16,7 +16,7 @@ struct DtConfig {
   // run
   std::string name = "dt";
   int seed = 0;
-  std::string device = "auto";  // auto | cpu | cuda
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int threads = 0;              // LibTorch intra-op threads (0: library default)
   std::string out_dir = "runs";
   // data
@@ -40,7 +40,7 @@ struct DtConfig {
   double grad_clip = 0.25;
   double reward_scale = 1000;
   int64_t log_every = 100;
-  int64_t ckpt_every = 5000;
+  int64_t checkpoint_every = 5000;
   int64_t eval_every = 10000;  // 0: only at the end
   // eval
   std::vector<double> targets;  // empty: the DT paper's targets for the env
@@ -79,9 +79,10 @@ struct TrainedPolicy {
 // `path`: a run folder (its last checkpoint) or a checkpoint file. Throws seqrl::Error.
 TrainedPolicy load_trained_policy(const std::string& path, const std::string& device = "auto");
 
-// Final evaluation of every (target, mode) pair of `config`, as written to eval.json.
+// Evaluation of every (target, mode) pair, as written to eval.json; threads: VecEnv threads
+// (0: all cores; training passes run.threads).
 std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vector<double>& targets,
-                                         const std::vector<std::string>& modes, int episodes, int seed);
+                                         const std::vector<std::string>& modes, int episodes, int seed, int threads);
 // "both" -> {window, recurrent}.
 std::vector<std::string> eval_mode_list(const std::string& modes);
 

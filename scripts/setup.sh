@@ -10,6 +10,8 @@ packages=(
   libhdf5-dev libmujoco-dev libqhull-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libcli11-dev
   gnuplot-nox
+  nlohmann-json3-dev
+  slurm-wlm munge   # the sweep tests start a private one-node Slurm (scripts/slurm_local.sh)
 )
 
 missing=()
