@@ -12,6 +12,8 @@
 #include <sstream>
 #include <tuple>
 
+#include <fmt/format.h>
+
 #include "cli/command.h"
 #include "cli/gnuplot.h"
 #include "core/error.h"
@@ -59,12 +61,6 @@ struct Curve {
   std::string label;
   std::vector<Series> runs;
 };
-
-std::string number_text(double v) {
-  std::ostringstream ss;
-  ss << v;
-  return ss.str();
-}
 
 // Curves: runs grouped by everything but the seed; labels name what sets each apart.
 std::vector<Curve> group_runs(const std::vector<std::string>& dirs) {
@@ -137,7 +133,7 @@ void plot(const PlotArgs& a) {
             "set logscale y\n";
     else
       gp << "unset logscale y\nset title 'evaluation: mode " << (panel.mode.empty() ? "?" : panel.mode) << ", target return "
-         << number_text(panel.target) << "'\nset ylabel 'D4RL normalized score (0 random, 100 expert)'\n";
+         << fmt::format("{:g}", panel.target) << "'\nset ylabel 'D4RL normalized score (0 random, 100 expert)'\n";
     std::vector<std::string> items;
     for (size_t ci = 0; ci < curves.size(); ++ci) {
       // step -> values over this curve's seeds

@@ -208,16 +208,23 @@ void check_same_config(const SweepRun& r, const std::string& yaml) {
   }
 }
 
+std::string run_and_read(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) throw Error("cannot run: " + cmd);
+  char buf[4096];
+  while (size_t k = std::fread(buf, 1, sizeof buf, p)) out.append(buf, k);
+  *status = ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 // True while Slurm still knows `job` ("1234_5"); false when it is gone or squeue is missing.
 bool slurm_job_alive(const std::string& job) {
   if (job.empty()) return false;
-  const std::string cmd = "squeue -h -o %i -j " + job + " 2>/dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return false;
-  char buf[256];
-  const bool any = std::fgets(buf, sizeof buf, p) != nullptr;
-  ::pclose(p);
-  return any;
+  int status = 0;
+  const auto out = run_and_read("squeue -h -o %i -j " + job, &status);
+  return status == 0 && !out.empty();
 }
 
 // What a grid point's folder is now; "queued" decays to "pending" once Slurm forgot the job.
@@ -262,17 +269,6 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-std::string run_and_read(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) throw Error("cannot run: " + cmd);
-  char buf[4096];
-  while (size_t k = std::fread(buf, 1, sizeof buf, p)) out.append(buf, k);
-  *status = ::pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
 // One job array, one task per run: written, submitted held, the runs marked queued, released.
 std::string submit_slurm(const SweepFile& s, const std::vector<const SweepRun*>& todo) {
   const auto slurm_dir = fs::path(s.out_dir) / "slurm";
@@ -312,7 +308,7 @@ std::string submit_slurm(const SweepFile& s, const std::vector<const SweepRun*>&
 }
 
 struct SweepArgs {
-  std::string file;
+  std::string file, out_dir;
   int jobs = 0, threads = -1;
   bool slurm = false, wait = false, dry_run = false;
 };
@@ -329,7 +325,8 @@ void print_table_if_any(const std::vector<SweepRun>& runs, const std::string& ou
 }
 
 void run_sweep(const SweepArgs& a) {
-  const auto s = load_sweep(a.file);
+  auto s = load_sweep(a.file);
+  if (!a.out_dir.empty()) s.out_dir = fs::absolute(a.out_dir).lexically_normal().string();
   const auto runs = expand_grid(s);
   const int jobs = a.jobs > 0 ? a.jobs : s.jobs;
   const int threads = a.slurm ? s.slurm.cpus
@@ -396,12 +393,15 @@ void add_sweep(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--slurm", a->slurm, "Submit one Slurm job array (sbatch) instead of running here");
   cmd->add_flag("--wait", a->wait, "With --slurm: wait for the array to finish, then print the table");
+  cmd->add_option("--out-dir", a->out_dir, "Put the run folders here instead of the file's out_dir");
   cmd->add_flag("--dry-run", a->dry_run, "List the runs that would start, start nothing");
-  auto status_file = std::make_shared<std::string>();
+  auto status_args = std::make_shared<SweepArgs>();
   auto* status = cmd->add_subcommand("status", "Count the sweep's runs: done / running / failed / pending");
-  status->add_option("file", *status_file, "Sweep file")->required()->check(CLI::ExistingFile);
-  status->callback([status_file] {
-    const auto s = load_sweep(*status_file);
+  status->add_option("file", status_args->file, "Sweep file")->required()->check(CLI::ExistingFile);
+  status->add_option("--out-dir", status_args->out_dir, "The run folders' place, if not the file's out_dir");
+  status->callback([status_args] {
+    auto s = load_sweep(status_args->file);
+    if (!status_args->out_dir.empty()) s.out_dir = fs::absolute(status_args->out_dir).lexically_normal().string();
     print_status(expand_grid(s), s.out_dir);
   });
   cmd->require_subcommand(0, 1);

@@ -2,7 +2,7 @@
 # A private one-node Slurm cluster on localhost (munged + slurmctld + slurmd), for the sweep
 # tests and for trying `seqrl sweep --slurm` without a cluster. Everything lives under DIR:
 # config, sockets, logs, state. Nothing system-wide is touched, so it can run beside a real
-# installation or other test clusters (ports are chosen free).
+# installation or other test clusters (ports are picked at random).
 #
 #   scripts/slurm_local.sh start DIR   # prints `export SLURM_CONF=DIR/slurm.conf`; waits until the node is idle
 #   scripts/slurm_local.sh stop DIR
@@ -30,7 +30,8 @@ fail() {
   exit 1
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A random high port; one that is taken makes the daemon fail to start, loudly (its log is shown).
+free_port() { echo $((20000 + RANDOM % 40000)); }
 
 if [ "$cmd" = stop ]; then stop; exit 0; fi
 [ "$cmd" = start ] || { echo "usage: slurm_local.sh start|stop DIR" >&2; exit 2; }
