@@ -1,11 +1,10 @@
 #include "agents/dt.h"
 
-#include <csignal>
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 
 #include "agents/checkpoint.h"
 #include "core/atomic_file.h"
@@ -17,6 +16,7 @@
 #include "datasets/dataset.h"
 #include "envs/env.h"
 #include "datasets/sampler.h"
+#include "eval/report.h"
 #include "models/backbone.h"
 
 namespace seqrl {
@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 void DtConfig::bind(Config& c) {
   c.add("run.name", &name, {}, "run folder prefix");
   c.add("run.seed", &seed, 0, 1 << 30, "training seed (sampler, initialization, dropout)");
-  c.add("run.device", &device, {"auto", "cpu", "cuda"}, "where to train");
+  c.add("run.device", &device, {}, "where to train: auto | cpu | cuda | cuda:N");
   c.add("run.threads", &threads, 0, 1024, "LibTorch intra-op threads (0: default)");
   c.add_path("run.out_dir", &out_dir, "folder that receives run folders");
   c.add_path("data.path", &dataset, "D4RL .hdf5 file or Minari dataset");
@@ -58,7 +58,7 @@ void DtConfig::bind(Config& c) {
   c.add("train.grad_clip", &grad_clip, 0.0, 1e6, "gradient-norm clip (0: off)");
   c.add("train.reward_scale", &reward_scale, 1e-6, 1e9, "returns-to-go are divided by this");
   c.add("train.log_every", &log_every, 1, int64_t(1) << 40, "steps between metrics rows");
-  c.add("train.ckpt_every", &ckpt_every, 1, int64_t(1) << 40, "steps between checkpoints");
+  c.add("train.checkpoint_every", &checkpoint_every, 1, int64_t(1) << 40, "steps between checkpoints");
   c.add("train.eval_every", &eval_every, 0, int64_t(1) << 40, "steps between evaluations (0: end only)");
   c.add("eval.targets", &targets, -1e9, 1e9, "target returns (empty: the DT paper's for the env)");
   c.add("eval.episodes", &episodes, 1, 100000, "episodes per target and mode, final evaluation");
@@ -125,64 +125,10 @@ DecisionModel make_model(const DtConfig& c, int64_t obs_dim, int64_t act_dim) {
   return DecisionModel(m);
 }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream ss;
-  ss.precision(10);
-  ss << v;
-  return ss.str();
-}
-
-std::string json_list(const std::vector<double>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + json_number(v[i]);
-  return s + "]";
-}
-
-std::string json_result(const EvalResult& r, const std::string& indent) {
-  std::ostringstream ss;
-  ss << indent << "{\"target\": " << json_number(r.target) << ", \"mode\": \"" << r.mode << "\", "
-     << "\"episodes\": " << r.returns.size() << ",\n"
-     << indent << " \"return_mean\": " << json_number(r.return_mean) << ", \"return_std\": " << json_number(r.return_std)
-     << ", \"normalized_mean\": " << json_number(r.normalized_mean)
-     << ", \"normalized_std\": " << json_number(r.normalized_std) << ",\n"
-     << indent << " \"returns\": " << json_list(r.returns) << ",\n"
-     << indent << " \"normalized\": " << json_list(r.normalized) << ",\n"
-     << indent << " \"lengths\": " << json_list(r.lengths) << "}";
-  return ss.str();
-}
-
-struct BestScore {
-  double normalized_mean = -1e300, normalized_std = 0, return_mean = 0;
-  int64_t step = -1;
-};
-
-std::string eval_json(const DtConfig& c, const std::string& env, int64_t step, const std::vector<EvalResult>& final,
-                      const std::map<std::string, BestScore>& best) {
-  std::ostringstream ss;
-  ss << "{\n  \"env\": \"" << env << "\",\n  \"dataset\": \"" << c.dataset << "\",\n  \"backbone\": \""
-     << c.backbone << "\",\n  \"train_context\": \"" << c.train_context << "\",\n  \"seed\": " << c.seed << ",\n  \"eval_seed\": " << c.eval_seed
-     << ",\n  \"steps\": " << step << ",\n  \"final\": [\n";
-  for (size_t i = 0; i < final.size(); ++i) ss << json_result(final[i], "    ") << (i + 1 < final.size() ? ",\n" : "\n");
-  ss << "  ],\n  \"best_during_training\": [\n";
-  size_t i = 0;
-  for (const auto& [key, b] : best) {
-    auto sep = key.find('/');
-    ss << "    {\"target\": " << key.substr(0, sep) << ", \"mode\": \"" << key.substr(sep + 1)
-       << "\", \"step\": " << b.step << ", \"normalized_mean\": " << json_number(b.normalized_mean)
-       << ", \"normalized_std\": " << json_number(b.normalized_std)
-       << ", \"return_mean\": " << json_number(b.return_mean) << "}" << (++i < best.size() ? ",\n" : "\n");
-  }
-  ss << "  ]\n}\n";
-  return ss.str();
-}
-
-std::string best_key(double target, const std::string& mode) { return json_number(target) + "/" + mode; }
-
 }  // namespace
 
 std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vector<double>& targets,
-                                         const std::vector<std::string>& modes, int episodes, int seed,
+                                         const std::vector<std::string>& modes, int episodes, int seed, int threads,
                                          const std::atomic<bool>* stop) {
   std::vector<EvalResult> results;
   for (double target : targets)
@@ -194,6 +140,7 @@ std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vecto
       s.episodes = episodes;
       s.seed = static_cast<uint64_t>(seed);
       s.stop = stop;
+      s.threads = threads;
       results.push_back(evaluate_policy(policy.model, policy.scaling, s));
       const auto& r = results.back();
       spdlog::info("eval {} target {} {}: return {:.1f} ± {:.1f}, normalized {:.1f} ± {:.1f} ({} episodes)", r.env,
@@ -216,7 +163,7 @@ void check_train_context(const DtConfig& c) {
 
 int train_decision_model(const DtConfig& c, const std::string& run_dir, bool resume) {
   check_train_context(c);
-  const auto device = pick_device(c.device);
+  const auto device = resolve_device(c.device);
   if (c.threads > 0) torch::set_num_threads(c.threads);
   torch::manual_seed(static_cast<uint64_t>(c.seed));
 
@@ -245,9 +192,11 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   for (const auto& p : model->parameters()) params += p.numel();
 
   const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
+  // Training rows (loss, lr, ...) every log_every steps; one evaluation row per (target, mode).
   MetricsCsv metrics((fs::path(run_dir) / "metrics.csv").string(),
-                     {"step", "wall_s", "loss", "lr", "samples_per_s", "eval_target", "eval_return", "eval_normalized"});
-  std::map<std::string, BestScore> best;
+                     {"step", "wall_s", "loss", "lr", "samples_per_s", "eval_target", "eval_mode", "eval_return",
+                      "eval_normalized"});
+  std::vector<BestScore> best;
   int64_t step = 0;
   int64_t saved_step = -1;  // the step last.pt holds; -1: none written
   double wall_offset = 0;
@@ -261,9 +210,6 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     // Never save weights that are already broken: last.pt must stay a state worth resuming.
     if (!all_finite(*model))
       throw Error("step " + std::to_string(at_step) + ": model weights are NaN/Inf; not saved; " + last_checkpoint());
-    // Metrics first: a kill after the checkpoint but before the rows would lose them for good,
-    // while rows past the checkpoint are dropped on resume.
-    metrics.flush();
     CheckpointWriter w;
     w.module("model", *model);
     w.optimizer("optimizer", optimizer);
@@ -276,11 +222,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     w.number("reward_scale", c.reward_scale);
     w.text("env", data.env);
     w.text("config", read_file((fs::path(run_dir) / "config.yaml").string()));
-    std::ostringstream b;
-    for (const auto& [k, s] : best)
-      b << k << " " << s.step << " " << json_number(s.normalized_mean) << " " << json_number(s.normalized_std) << " "
-        << json_number(s.return_mean) << "\n";
-    w.text("best", b.str());
+    w.text("best", to_json(best).dump());
     w.save((fs::path(ckpt_dir) / ("step_" + std::to_string(at_step) + ".pt")).string());
     w.save((fs::path(ckpt_dir) / "last.pt").string());
     saved_step = at_step;
@@ -294,16 +236,15 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     wall_offset = r.number("wall_s");
     sampler.set_rng_state(r.text("sampler_rng"));
     r.torch_rng();
-    std::istringstream b(r.text("best"));
-    for (std::string key; b >> key;) {
-      BestScore s;
-      b >> s.step >> s.normalized_mean >> s.normalized_std >> s.return_mean;
-      best[key] = s;
-    }
-    metrics.load_existing(step + 1);
+    const auto best_text = r.text("best");
+    const auto best_json = nlohmann::json::parse(best_text, nullptr, /*allow_exceptions=*/false);
+    if (best_json.is_discarded()) throw Error(r.path() + ": best-during-training scores are not valid JSON");
+    best = best_scores_from_json(best_json, r.path());
+    metrics.open(step + 1);
     saved_step = step;
     spdlog::info("resumed {} at step {}", run_dir, step);
   }
+  if (!resume) metrics.open();
   spdlog::info("training {} ({} context) on {} ({} transitions, {} episodes), {} parameters, device {}", c.backbone,
                c.train_context, c.dataset, data.size(), data.episodes.size(), params, device.str());
 
@@ -314,15 +255,16 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     ~RestoreHandler() { std::signal(SIGINT, handler); }
   } restore{previous_handler};
 
-  auto evaluate_now = [&](int64_t at_step, std::map<std::string, double>& row) {
-    auto results = evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed, &g_interrupted);
+  // Every (target, mode) of an evaluation: a metrics row each.
+  auto append_eval_rows = [&](const std::vector<EvalResult>& results, int64_t at_step, double wall) {
     for (const auto& r : results) {
-      auto& b = best[best_key(r.target, r.mode)];
-      if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, at_step};
+      metrics.append({{"step", double(at_step)},
+                      {"wall_s", wall},
+                      {"eval_target", r.target},
+                      {"eval_return", r.return_mean},
+                      {"eval_normalized", r.normalized_mean}},
+                     {{"eval_mode", r.mode}});
     }
-    row["eval_target"] = results.front().target;
-    row["eval_return"] = results.front().return_mean;
-    row["eval_normalized"] = results.front().normalized_mean;
   };
 
   model->train();
@@ -330,7 +272,10 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   auto start = std::chrono::steady_clock::now();
   auto last_log = start;
   int64_t last_log_step = step;
-  double loss_sum = 0;
+  // The loss is summed on the device and read back at log/checkpoint steps only: a read is a
+  // device sync, and one per step would stall a GPU. A NaN/Inf is therefore caught at the next
+  // read, always before a checkpoint could save the broken weights.
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   int64_t loss_count = 0;
   while (step < c.steps) {
     // Linear warmup, then constant (DT's LambdaLR): derived from the step, so resume needs no state.
@@ -342,44 +287,46 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     auto timesteps = batch.timesteps.to(device), mask = batch.mask.to(device);
     auto predicted = model->forward(states, actions, rtg, timesteps, mask);
     auto loss = masked_action_loss(predicted, actions, mask);
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value))
-      throw Error("step " + std::to_string(step + 1) + ": training loss is " + (std::isnan(loss_value) ? "NaN" : "Inf") +
-                  "; stopped; " + last_checkpoint());
     optimizer.zero_grad();
     loss.backward();
     if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.grad_clip);
     optimizer.step();
     ++step;
-    loss_sum += loss_value;
+    loss_sum += loss.detach().to(torch::kFloat64);
     ++loss_count;
 
     const double wall = wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const bool do_eval = c.eval_every > 0 && step % c.eval_every == 0 && step < c.steps;
-    if (step % c.log_every == 0 || do_eval || step == c.steps) {
+    const bool do_save = step % c.checkpoint_every == 0 || step == c.steps || g_interrupted;
+    if (step % c.log_every == 0 || do_eval || do_save) {
+      const double mean_loss = loss_sum.item<double>() / double(loss_count);
+      if (!std::isfinite(mean_loss))
+        throw Error("steps " + std::to_string(last_log_step + 1) + "-" + std::to_string(step) + ": training loss is " +
+                    (std::isnan(mean_loss) ? "NaN" : "Inf") + "; stopped; " + last_checkpoint());
       auto now = std::chrono::steady_clock::now();
       double dt = std::chrono::duration<double>(now - last_log).count();
-      std::map<std::string, double> row{{"step", double(step)},
-                                        {"wall_s", wall},
-                                        {"loss", loss_sum / double(loss_count)},
-                                        {"lr", lr},
-                                        {"samples_per_s", dt > 0 ? double((step - last_log_step) * c.batch_size) / dt : 0}};
+      metrics.append({{"step", double(step)},
+                      {"wall_s", wall},
+                      {"loss", mean_loss},
+                      {"lr", lr},
+                      {"samples_per_s", dt > 0 ? double((step - last_log_step) * c.batch_size) / dt : 0}});
       if (do_eval) {
         try {
-          evaluate_now(step, row);
-        } catch (const Interrupted&) {  // the row goes without its evaluation; saved below
+          auto results = evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed, c.threads,
+                                          &g_interrupted);
+          for (const auto& r : results) update_best(best, r, step);
+          append_eval_rows(results, step, wall);
+        } catch (const Interrupted&) {  // no evaluation rows for this step; saved below
         }
       }
-      metrics.append(row);
-      progress.update(step, "loss " + std::to_string(loss_sum / double(loss_count)));
+      progress.update(step, "loss " + std::to_string(mean_loss));
       last_log = now;
       last_log_step = step;
-      loss_sum = 0;
+      loss_sum.zero_();
       loss_count = 0;
     }
-    if (step % c.ckpt_every == 0 || step == c.steps) save(step, wall);
-    if (g_interrupted) {
-      save(step, wall);
+    if (do_save) save(step, wall);
+    if (g_interrupted) {  // saved just above
       progress.finish();
       spdlog::warn("interrupted at step {}: checkpoint saved; continue with `seqrl train --resume {}`", step, run_dir);
       return 130;
@@ -390,26 +337,38 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   // Final evaluation; the last point also counts for best-during-training.
   std::vector<EvalResult> final;
   try {
-    final = evaluate_targets(policy, targets, modes, c.episodes, c.eval_seed, &g_interrupted);
+    final = evaluate_targets(policy, targets, modes, c.episodes, c.eval_seed, c.threads, &g_interrupted);
   } catch (const Interrupted&) {
     spdlog::warn("interrupted during the final evaluation; {}; `seqrl train --resume {}` evaluates it",
                  last_checkpoint(), run_dir);
     return 130;
   }
-  for (const auto& r : final) {
-    auto& b = best[best_key(r.target, r.mode)];
-    if (r.normalized_mean > b.normalized_mean) b = {r.normalized_mean, r.normalized_std, r.return_mean, step};
-  }
-  // The last training row (step == steps) receives the final evaluation.
-  metrics.update_last({{"eval_target", final.front().target},
-                       {"eval_return", final.front().return_mean},
-                       {"eval_normalized", final.front().normalized_mean}});
-  metrics.flush();
-  write_file_atomic((fs::path(run_dir) / "eval.json").string(), eval_json(c, data.env, step, final, best));
+  for (const auto& r : final) update_best(best, r, step);
+  const double wall = wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EvalReport report;
+  report.env = data.env;
+  report.dataset = c.dataset;
+  report.backbone = c.backbone;
+  report.train_context = c.train_context;
+  report.checkpoint = (fs::path(ckpt_dir) / ("step_" + std::to_string(step) + ".pt")).string();
+  report.seed = c.seed;
+  report.eval_seed = c.eval_seed;
+  report.step = step;
+  report.final = final;
+  report.best_during_training = best;
+  write_eval_report((fs::path(run_dir) / "eval.json").string(), report);
+  // After eval.json: a run that failed writing it redoes the final evaluation on resume, and its
+  // rows must not be there twice.
+  append_eval_rows(final, step, wall);
   return 0;
 }
 
-void check_resume_matches_checkpoint(const Config& resolved, const std::string& run_dir) {
+void check_resume_matches_checkpoint(const std::string& resolved_yaml, const std::string& run_dir) {
+  DtConfig asked;
+  Config resolved;
+  asked.bind(resolved);
+  resolved.load_yaml_text(resolved_yaml, run_dir + " (resolved config)");
+  resolved.resolve();
   CheckpointReader r = open_checkpoint(run_dir);
   DtConfig stored;
   Config cfg;
@@ -440,7 +399,7 @@ TrainedPolicy load_trained_policy(const std::string& path, const std::string& de
   const auto& spec = env_spec(p.env);
   p.model = make_model(p.config, spec.obs_dim, spec.act_dim);
   r.module("model", *p.model);
-  p.model->to(pick_device(device));
+  p.model->to(resolve_device(device, "--device"));
   p.model->eval();
   return p;
 }

@@ -17,7 +17,7 @@ struct DtConfig {
   // run
   std::string name = "dt";
   int seed = 0;
-  std::string device = "auto";  // auto | cpu | cuda
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int threads = 0;              // LibTorch intra-op threads (0: library default)
   std::string out_dir = "runs";
   // data
@@ -45,7 +45,7 @@ struct DtConfig {
   double grad_clip = 0.25;
   double reward_scale = 1000;
   int64_t log_every = 100;
-  int64_t ckpt_every = 5000;
+  int64_t checkpoint_every = 5000;
   int64_t eval_every = 10000;  // 0: only at the end
   // eval
   std::vector<double> targets;  // empty: the DT paper's targets for the env
@@ -73,10 +73,11 @@ void check_train_context(const DtConfig& config);
 // in memory, a NaN/Inf loss or weights, or a failed checkpoint write (the previous one intact).
 int train_decision_model(const DtConfig& config, const std::string& run_dir, bool resume);
 
-// Before `train --resume` writes anything: `run_dir` must hold a readable checkpoint, and every
-// model key that sizes the weights (model.*, but model.dropout) must equal the checkpoint's
-// stored config in `resolved`. Throws seqrl::Error naming the key and both values.
-void check_resume_matches_checkpoint(const Config& resolved, const std::string& run_dir);
+// Before a resume writes anything: `run_dir` must hold a readable checkpoint, and every model
+// key that sizes the weights (model.*, but model.dropout) must be equal in `resolved_yaml` (the
+// run's resolved config, as config.yaml holds it) and in the checkpoint's stored config.
+// Throws seqrl::Error naming the key and both values.
+void check_resume_matches_checkpoint(const std::string& resolved_yaml, const std::string& run_dir);
 
 }  // namespace seqrl
 
@@ -96,10 +97,10 @@ struct TrainedPolicy {
 // `path`: a run folder (its last checkpoint) or a checkpoint file. Throws seqrl::Error.
 TrainedPolicy load_trained_policy(const std::string& path, const std::string& device = "auto");
 
-// Final evaluation of every (target, mode) pair of `config`, as written to eval.json. `stop`
-// set: seqrl::Interrupted at the next env step.
+// Evaluation of every (target, mode) pair, as written to eval.json; threads: VecEnv threads
+// (0: all cores; training passes run.threads). `stop` set: seqrl::Interrupted at the next env step.
 std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vector<double>& targets,
-                                         const std::vector<std::string>& modes, int episodes, int seed,
+                                         const std::vector<std::string>& modes, int episodes, int seed, int threads,
                                          const std::atomic<bool>* stop = nullptr);
 // "both" -> {window, recurrent}.
 std::vector<std::string> eval_mode_list(const std::string& modes);

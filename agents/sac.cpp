@@ -43,13 +43,13 @@ void SacRunConfig::bind(Config& cfg) {
   cfg.add("run.buffer_size", &buffer_size, 1, 100'000'000, "replay capacity (transitions)");
   cfg.add("run.updates_per_step", &updates_per_step, 0, 100, "gradient steps per environment step");
   cfg.add("run.seed", &seed, 0, int64_t(1) << 40, "seed of torch, sampling and env resets");
-  cfg.add("run.device", &device, {"auto", "cpu", "cuda"}, "where the networks live");
+  cfg.add("run.device", &device, {}, "where the networks live: auto | cpu | cuda | cuda:N");
   cfg.add("run.log_every", &log_every, 1, 100'000'000, "steps between metrics rows");
   cfg.add("run.eval_every", &eval_every, 1, 100'000'000, "steps between deterministic evaluations");
   cfg.add("run.eval_episodes", &eval_episodes, 1, 1000, "episodes per evaluation");
   cfg.add("run.checkpoint_every", &checkpoint_every, 1, 100'000'000, "steps between checkpoints/step_N.pt");
   cfg.add("run.save_replay", &save_replay, "save the replay buffer with each checkpoint (resume, medium-replay)");
-  cfg.add("run.root", &root, {}, "folder holding run folders");
+  cfg.add_path("run.out_dir", &out_dir, "folder that receives run folders");
   cfg.add("run.name", &name, {}, "run folder name prefix");
   sac.bind(cfg, "sac");
 }
@@ -294,7 +294,7 @@ Actor Sac::load_actor(CheckpointReader& r, torch::Device device) {
 namespace {
 
 const std::vector<std::string> kMetricColumns = {
-    "step", "wall_time", "critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "q_mean",
+    "step", "wall_s", "critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "q_mean",
     "episodes", "episode_return", "episode_length", "eval_return", "eval_return_std", "eval_normalized",
     "env_steps_per_s"};
 
@@ -325,14 +325,14 @@ std::map<std::string, torch::Tensor> load_replay_rows(const std::string& path, i
 
 SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::string& resume_dir) {
   const auto& spec = env_spec(run.env);
-  auto device = pick_device(run.device);
+  auto device = resolve_device(run.device);
   torch::manual_seed(static_cast<uint64_t>(run.seed));
   std::mt19937_64 rng(static_cast<uint64_t>(run.seed));
   Env env(run.env), eval_env(run.env);
   Sac agent(spec.obs_dim, spec.act_dim, run.sac, device);
   ReplayBuffer buffer(std::min(run.buffer_size, run.steps), spec.obs_dim, spec.act_dim, spec.nq, spec.nv);
 
-  std::string dir = resume_dir.empty() ? create_run_dir(run.root, run.name) : resume_dir;
+  std::string dir = resume_dir.empty() ? create_run_dir(run.out_dir, run.name) : resume_dir;
   const std::string ckpt_dir = (fs::path(dir) / "checkpoints").string();
   const std::string replay_path = (fs::path(ckpt_dir) / "replay.pt").string();
   write_file_atomic((fs::path(dir) / "config.yaml").string(), cfg.to_yaml());
@@ -346,7 +346,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     agent.load(r);
     step = static_cast<int64_t>(r.number("step"));
     episode = static_cast<int64_t>(r.number("episode"));
-    wall_before = r.number("wall_time");
+    wall_before = r.number(r.has("wall_s") ? "wall_s" : "wall_time");  // "wall_time": checkpoints before the rename
     rng_from_text(rng, r.text("rng"), r.path());
     r.torch_rng();
     if (!fs::exists(replay_path))
@@ -360,9 +360,10 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
                   std::to_string(step));
     for (auto& [k, v] : rows) v = v.slice(0, 0, v.size(0) - extra);
     buffer.restore(rows, step, replay_path);
-    metrics.load_existing(step + 1);
+    metrics.open(step + 1);
     spdlog::info("resuming {} at step {} (episode {})", dir, step, episode);
   } else {
+    metrics.open();
     spdlog::info("run folder {}", dir);
   }
   SacRunResult result{dir, NAN};
@@ -389,7 +390,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     w.text("env", spec.name);
     w.text("config", cfg.to_yaml());
     w.number("replay_total_added", static_cast<double>(buffer.total_added()));
-    w.number("wall_time", wall());
+    w.number("wall_s", wall());
     if (numbered) w.save((fs::path(ckpt_dir) / ("step_" + std::to_string(step) + ".pt")).string());
     w.save((fs::path(ckpt_dir) / "last.pt").string());
   };
@@ -444,7 +445,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     bool log_now = step % run.log_every == 0 || step == run.steps;
     bool eval_now = step % run.eval_every == 0 || step == run.steps;
     if (log_now || eval_now) {
-      std::map<std::string, double> row{{"step", double(step)}, {"wall_time", wall()}, {"episodes", double(episode)}};
+      std::map<std::string, double> row{{"step", double(step)}, {"wall_s", wall()}, {"episodes", double(episode)}};
       auto now = std::chrono::steady_clock::now();
       row["env_steps_per_s"] = (step - window_start) / std::chrono::duration<double>(now - window_t).count();
       window_start = step, window_t = now;
@@ -465,7 +466,6 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
                      d4rl_normalized_score(spec.name, mean), agent.alpha());
       }
       metrics.append(row);
-      metrics.flush();
       progress.update(step, extra);
     }
     bool numbered = step % run.checkpoint_every == 0;

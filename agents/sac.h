@@ -44,13 +44,13 @@ struct SacRunConfig {
   int64_t buffer_size = 1'000'000;
   int updates_per_step = 1;
   int64_t seed = 0;
-  std::string device = "auto";       // cpu | cuda | auto
+  std::string device = "auto";       // auto | cpu | cuda | cuda:N
   int64_t log_every = 1000;
   int64_t eval_every = 10'000;
   int eval_episodes = 5;
   int64_t checkpoint_every = 10'000;
   bool save_replay = true;           // replay buffer beside the checkpoints (resume, medium-replay)
-  std::string root = "runs";
+  std::string out_dir = "runs";
   std::string name = "sac-hopper";
   SacConfig sac;
   void bind(Config& cfg);

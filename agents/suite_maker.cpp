@@ -64,7 +64,7 @@ std::string rerun_sac(const Suite& suite, const SuiteEntry& e, const std::string
   Config cfg;
   run.bind(cfg);
   cfg.load_yaml(in_suite(suite, e.sac_config));
-  cfg.apply_overrides({"run.steps=" + std::to_string(e.policy_step), "run.root=" + work_root,
+  cfg.apply_overrides({"run.steps=" + std::to_string(e.policy_step), "run.out_dir=" + work_root,
                        "run.name=" + e.name + "-sac", "run.save_replay=true"});
   cfg.resolve();
   if (run.seed != e.sac_seed)

@@ -32,7 +32,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 void run(const Options& o) {
-  const torch::Device device = pick_device(o.device, "--device");
+  const torch::Device device = resolve_device(o.device, "--device");
   const bool cuda = device.is_cuda();
   auto sync = [&] {
     if (cuda) torch::cuda::synchronize();
@@ -118,7 +118,7 @@ void add_bench_backbone(CLI::App& group) {
   cmd->add_option("--heads", o->heads, "model.heads of the head-wise backbones")->check(CLI::PositiveNumber);
   cmd->add_option("--repeat", o->repeat, "Timed passes per length")->check(CLI::PositiveNumber);
   cmd->add_option("--budget", o->budget_s, "Skip longer lengths once a pass takes more seconds than this");
-  cmd->add_option("--device", o->device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--device", o->device, "auto | cpu | cuda | cuda:N");
   cmd->callback([o] { run(*o); });
 }
 

@@ -71,7 +71,7 @@ double random_policy_return(const std::string& env_name, int episodes, uint64_t 
 
 void run(const SacBenchArgs& args) {
   const auto& spec = env_spec(args.env);
-  auto device = pick_device(args.device, "--device");
+  auto device = resolve_device(args.device, "--device");
   torch::manual_seed(static_cast<uint64_t>(args.seed));
   std::mt19937_64 rng(static_cast<uint64_t>(args.seed));
   Env env(spec.name);
@@ -114,7 +114,7 @@ void run(const SacBenchArgs& args) {
                      "run.start_steps=" + std::to_string(std::min<int64_t>(5000, steps / 5)),
                      "run.eval_every=" + std::to_string(steps), "run.eval_episodes=10",
                      "run.checkpoint_every=" + std::to_string(steps), "run.save_replay=false",
-                     "run.log_every=" + std::to_string(std::max<int64_t>(1, steps / 20)), "run.root=" + root,
+                     "run.log_every=" + std::to_string(std::max<int64_t>(1, steps / 20)), "run.out_dir=" + root,
                      "run.name=learn-check", "run.seed=" + std::to_string(args.seed), "run.device=" + args.device});
   c.resolve();
   auto t1 = Clock::now();
@@ -139,7 +139,7 @@ void add_bench_sac(CLI::App& parent) {
   cmd->add_option("--env", args->env, "hopper, halfcheetah, walker2d")->capture_default_str();
   cmd->add_option("--batch", args->batch, "batch size of the timed updates")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--updates", args->updates, "timed gradient updates")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--device", args->device, "auto, cpu, cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  cmd->add_option("--device", args->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--learn", args->learn_steps, "also train this many env steps and compare with the random policy")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->seed, "seed")->check(CLI::NonNegativeNumber)->capture_default_str();

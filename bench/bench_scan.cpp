@@ -154,7 +154,7 @@ std::vector<Impl> implementations(const Options& o, int64_t B, int64_t T, int64_
 }
 
 void run_bench(const Options& o) {
-  const torch::Device device = pick_device(o.device, "--device");
+  const torch::Device device = resolve_device(o.device, "--device");
   const bool cuda = device.is_cuda();
   auto dims = split(o.shape.empty() ? (cuda ? "64,4096,512" : "8,2048,256") : o.shape);
   if (dims.size() != 3) throw UsageError("--shape: expected B,T,D (three positive integers), got '" + o.shape + "'");
@@ -205,7 +205,7 @@ void add_bench_scan(CLI::App& parent) {
   auto o = std::make_shared<Options>();
   auto* cmd = parent.add_subcommand("scan", "Scan kernels (kernels/scan.h) vs PyTorch reference formulations");
   cmd->add_option("--shape", o->shape, "B,T,D (default 64,4096,512 on cuda, 8,2048,256 on cpu)");
-  cmd->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N");
   cmd->add_option("--ops", o->ops, "Comma-separated subset of linear,log,complex,selective");
   cmd->add_option("--repeat", o->repeat, "Timed runs per measurement (median is reported)")->check(CLI::Range(1, 1000));
   cmd->add_option("--state", o->state, "State size N of the selective scan")->check(CLI::Range(1, 256));

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.h"
 #include "core/error.h"
 #include "models/backbone.h"
@@ -34,17 +36,16 @@ void add_list(CLI::App& group) {
   cmd->add_option("--heads", a->heads, "model.heads: heads of every head-wise backbone")->check(CLI::PositiveNumber);
   cmd->callback([a] {
     const auto& all = backbone_registry();
-    if (a->json) std::cout << "[\n";
-    else std::printf("%-12s %12s  %s\n", "backbone", "parameters", "description / options");
+    auto list = nlohmann::json::array();
+    if (!a->json) std::printf("%-12s %12s  %s\n", "backbone", "parameters", "description / options");
     for (size_t i = 0; i < all.size(); ++i) {
       const auto& info = all[i];
       auto params = count_parameters(*make_backbone(info.name, sized(a->dim, a->layers, a->heads)));
       if (a->json) {
-        std::cout << "  {\"name\": \"" << info.name << "\", \"parameters\": " << params << ", \"dim\": " << a->dim
-                  << ", \"layers\": " << a->layers << ", \"options\": {";
-        for (size_t j = 0; j < info.options.size(); ++j)
-          std::cout << (j ? ", " : "") << "\"" << info.options[j].name << "\": " << info.options[j].value;
-        std::cout << "}}" << (i + 1 < all.size() ? ",\n" : "\n");
+        auto options = nlohmann::json::object();
+        for (const auto& o : info.options) options[o.name] = o.value;
+        list.push_back({{"name", info.name}, {"parameters", params}, {"dim", a->dim}, {"layers", a->layers},
+                        {"options", options}});
         continue;
       }
       std::printf("%-12s %12lld  %s\n", info.name.c_str(), static_cast<long long>(params), info.help.c_str());
@@ -52,7 +53,7 @@ void add_list(CLI::App& group) {
         std::printf("%-12s %12s    model.%s.%s = %g  (%s)\n", "", "", info.name.c_str(), o.name.c_str(), o.value,
                     o.help.c_str());
     }
-    if (a->json) std::cout << "]\n";
+    if (a->json) std::cout << list.dump(2) << "\n";
   });
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "datasets/dataset.h"
@@ -15,33 +16,29 @@ struct DatasetArgs {
   bool json = false;
 };
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", int(c));
-    else out += c;
-  }
-  return out + "\"";
-}
-
 void print_info(const Dataset& ds, const DatasetStats& st, bool json) {
   if (json) {
-    std::string norm = st.has_normalized ? fmt::format("{:.6g}", st.normalized_mean) : "null";
-    std::string norm_std = st.has_normalized ? fmt::format("{:.6g}", st.normalized_std) : "null";
-    std::printf(
-        "{\"path\": %s, \"layout\": %s, \"env\": %s, \"transitions\": %lld, \"episodes\": %lld, "
-        "\"obs_dim\": %lld, \"act_dim\": %lld, \"return_mean\": %s, \"return_std\": %s, \"return_min\": %s, "
-        "\"return_max\": %s, \"normalized_return_mean\": %s, \"normalized_return_std\": %s, "
-        "\"terminal_episodes\": %lld, \"timeout_episodes\": %lld, \"unfinished_episodes\": %lld, "
-        "\"tail_length\": %lld, \"episode_length_min\": %lld, \"episode_length_max\": %lld}\n",
-        json_string(ds.path).c_str(), json_string(ds.layout).c_str(), json_string(ds.env).c_str(),
-        (long long)st.transitions, (long long)st.episodes, (long long)st.obs_dim, (long long)st.act_dim,
-        fmt::format("{:.10g}", st.return_mean).c_str(), fmt::format("{:.10g}", st.return_std).c_str(),
-        fmt::format("{:.10g}", st.return_min).c_str(), fmt::format("{:.10g}", st.return_max).c_str(), norm.c_str(),
-        norm_std.c_str(), (long long)st.terminal_episodes, (long long)st.timeout_episodes,
-        (long long)st.unfinished_episodes, (long long)st.tail_length, (long long)st.length_min,
-        (long long)st.length_max);
+    auto normalized = [&](double v) { return st.has_normalized ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json j{{"path", ds.path},
+                     {"layout", ds.layout},
+                     {"env", ds.env},
+                     {"transitions", st.transitions},
+                     {"episodes", st.episodes},
+                     {"obs_dim", st.obs_dim},
+                     {"act_dim", st.act_dim},
+                     {"return_mean", st.return_mean},
+                     {"return_std", st.return_std},
+                     {"return_min", st.return_min},
+                     {"return_max", st.return_max},
+                     {"normalized_return_mean", normalized(st.normalized_mean)},
+                     {"normalized_return_std", normalized(st.normalized_std)},
+                     {"terminal_episodes", st.terminal_episodes},
+                     {"timeout_episodes", st.timeout_episodes},
+                     {"unfinished_episodes", st.unfinished_episodes},
+                     {"tail_length", st.tail_length},
+                     {"episode_length_min", st.length_min},
+                     {"episode_length_max", st.length_max}};
+    std::printf("%s\n", j.dump().c_str());
     return;
   }
   std::string out;

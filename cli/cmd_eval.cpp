@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "eval/report.h"
 
 namespace seqrl::cli {
 namespace {
@@ -33,7 +34,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--mode", a->mode, "window | recurrent | both")->check(CLI::IsMember({"window", "recurrent", "both"}));
   cmd->add_option("--target", a->targets, "Target return(s) (default: the run's)")->delimiter(',');
   cmd->add_option("--seed", a->seed, "First episode seed (default: the run's eval.seed)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--device", a->device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N");
   cmd->add_flag("--runtime", a->runtime,
                 "Act through the LibTorch-free runtime (runtime/sqp.h); alone, instead of --mode's modes");
   cmd->add_option("--out", a->out, "Write the results as JSON here (default: RUN/eval-step<N>.json)");
@@ -45,28 +46,27 @@ void add_eval(CLI::App& app) {
     if (a->runtime && !cmd->count("--mode")) modes.clear();
     if (a->runtime) modes.push_back("runtime");
     auto results = evaluate_targets(policy, targets, modes, a->episodes ? a->episodes : c.episodes,
-                                    a->seed >= 0 ? a->seed : c.eval_seed);
+                                    a->seed >= 0 ? a->seed : c.eval_seed, c.threads);
     std::cout << "| target | mode | return | normalized | seconds |\n|---|---|---|---|---|\n";
-    std::string json = "{\"checkpoint\": \"" + resolve_checkpoint(a->path) + "\", \"step\": " +
-                       std::to_string(policy.step) + ", \"train_context\": \"" + c.train_context +
-                       "\", \"results\": [\n";
-    for (size_t i = 0; i < results.size(); ++i) {
-      const auto& r = results[i];
+    for (const auto& r : results) {
       char line[512];
       std::snprintf(line, sizeof line, "| %.0f | %s | %.1f ± %.1f | %.1f ± %.1f | %.2f |\n", r.target, r.mode.c_str(),
                     r.return_mean, r.return_std, r.normalized_mean, r.normalized_std, r.seconds);
       std::cout << line;
-      std::snprintf(line, sizeof line,
-                    "  {\"target\": %.17g, \"mode\": \"%s\", \"return_mean\": %.17g, \"return_std\": %.17g, "
-                    "\"normalized_mean\": %.17g, \"normalized_std\": %.17g, \"seconds\": %.6g}%s\n",
-                    r.target, r.mode.c_str(), r.return_mean, r.return_std, r.normalized_mean, r.normalized_std, r.seconds,
-                    i + 1 < results.size() ? "," : "");
-      json += line;
     }
-    json += "]}\n";
+    EvalReport report;  // eval.json's schema (eval/report.h), without best-during-training
+    report.env = policy.env;
+    report.dataset = c.dataset;
+    report.backbone = c.backbone;
+    report.train_context = c.train_context;
+    report.checkpoint = resolve_checkpoint(a->path);
+    report.seed = c.seed;
+    report.eval_seed = a->seed >= 0 ? a->seed : c.eval_seed;
+    report.step = policy.step;
+    report.final = results;
     fs::path run = fs::is_directory(a->path) ? fs::path(a->path) : fs::path(resolve_checkpoint(a->path)).parent_path().parent_path();
     auto out = !a->out.empty() ? a->out : (run / ("eval-step" + std::to_string(policy.step) + ".json")).string();
-    write_file_atomic(out, json);
+    write_eval_report(out, report);
     std::cout << "wrote " << out << "\n";
   });
 }

@@ -1,22 +1,18 @@
 // seqrl train: offline training of a decision model (agents/dt.h), one seed in-process or
 // several seeds as parallel child processes, each in its own run folder.
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include "agents/dt.h"
 #include "cli/command.h"
+#include "cli/run_launcher.h"
 #include "core/atomic_file.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
 #include "eval/table.h"
-
-extern char** environ;
 
 namespace seqrl::cli {
 namespace {
@@ -28,7 +24,7 @@ struct TrainArgs {
   std::vector<int> seeds;
   int jobs = 1;
   std::string resume;
-  std::string run_dir;  // internal: the folder a parent prepared for this child
+  std::string run_dir;  // a prepared folder (sweep, --seeds children, tests)
   bool print_config = false;
 };
 
@@ -43,50 +39,29 @@ void print_tables(const std::vector<std::string>& run_dirs, const DtConfig& c) {
     std::cout << table_markdown(aggregate_scores(scores, mode, "first")) << "\n";
 }
 
-// Runs `seqrl train` for each seed as a child process, `jobs` at a time.
-int train_seeds(const TrainArgs& a, DtConfig c) {
-  const std::string self = fs::read_symlink("/proc/self/exe").string();
+// One run folder per seed, trained by child processes `jobs` at a time. Every seed's config is
+// resolved first, so a bad setting fails the start before any folder exists.
+void train_seeds(const TrainArgs& a, const DtConfig& c) {
   const int jobs = std::max(1, std::min<int>(a.jobs, int(a.seeds.size())));
   const int threads = c.threads > 0 ? c.threads : std::max(1, int(std::thread::hardware_concurrency()) / jobs);
-  std::vector<std::string> dirs;
-  std::map<pid_t, size_t> running;
-  int failures = 0;
-  size_t next = 0;
-  auto wait_one = [&] {
-    int status = 0;
-    pid_t pid = ::wait(&status);
-    auto i = running.at(pid);
-    running.erase(pid);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (code != 0) {
-      ++failures;
-      spdlog::error("seed {} failed (exit {}); see {}/log.txt", a.seeds[i], code, dirs[i]);
-    }
-  };
-  for (; next < a.seeds.size() || !running.empty();) {
-    if (next < a.seeds.size() && int(running.size()) < jobs) {
-      c.seed = a.seeds[next];
-      dirs.push_back(create_run_dir(c.out_dir, default_run_name(c)));
-      std::vector<std::string> args{self, "train", "--run-dir", dirs.back()};
-      if (!a.config.empty()) args.insert(args.end(), {"-c", a.config});
-      for (const auto& o : a.overrides) args.push_back(o);
-      args.push_back("run.seed=" + std::to_string(a.seeds[next]));
-      args.push_back("run.threads=" + std::to_string(threads));
-      std::vector<char*> argv;
-      for (auto& s : args) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      pid_t pid;
-      if (posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
-        throw Error("cannot start a child process for seed " + std::to_string(a.seeds[next]));
-      spdlog::info("seed {} -> {}", a.seeds[next], dirs.back());
-      running[pid] = next++;
-    } else {
-      wait_one();
-    }
+  std::vector<ResolvedRun> runs;
+  for (int seed : a.seeds) {
+    auto overrides = a.overrides;
+    overrides.push_back("run.seed=" + std::to_string(seed));
+    overrides.push_back("run.threads=" + std::to_string(threads));
+    runs.push_back(resolve_run_config(a.config, "", "", "", overrides));
   }
+  std::vector<ChildRun> children;
+  std::vector<std::string> dirs;
+  for (const auto& r : runs) {
+    const auto dir = create_run_dir(r.config.out_dir, default_run_name(r.config));
+    write_file_atomic((fs::path(dir) / "config.yaml").string(), r.yaml);
+    children.push_back({dir, fs::path(dir).filename().string()});
+    dirs.push_back(dir);
+  }
+  const int failures = train_in_children(children, jobs);
   if (failures) throw Error(std::to_string(failures) + " of " + std::to_string(a.seeds.size()) + " seeds failed");
   print_tables(dirs, c);
-  return 0;
 }
 
 void add_train(CLI::App& app) {
@@ -100,41 +75,70 @@ void add_train(CLI::App& app) {
   cmd->add_option("-j,--jobs", a->jobs, "Seeds run in parallel")->check(CLI::PositiveNumber);
   cmd->add_option("--resume", a->resume, "Continue the run in this folder from its last checkpoint")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--run-dir", a->run_dir, "Use this (prepared, empty) run folder")->group("");
+  cmd->add_option("--run-dir", a->run_dir,
+                  "Train in this prepared folder: with -c a fresh run; without, the folder's config.yaml "
+                  "(resumed from its last checkpoint if it has one; nothing to do once it has eval.json)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--print-config", a->print_config, "Print the resolved config and exit");
   cmd->callback([a] {
-    if (!a->resume.empty() && (!a->config.empty() || !a->seeds.empty()))
-      throw UsageError("train: --resume takes the run's own config; drop -c/--seeds");
-    DtConfig c;
-    Config cfg;
-    c.bind(cfg);
-    const std::string run_config = a->resume.empty() ? "" : (fs::path(a->resume) / "config.yaml").string();
-    if (!run_config.empty()) cfg.load_yaml(run_config);
-    if (!a->config.empty()) cfg.load_yaml(a->config);
-    cfg.apply_overrides(a->overrides);
-    cfg.resolve();
+    if (!a->resume.empty() && (!a->config.empty() || !a->seeds.empty() || !a->run_dir.empty()))
+      throw UsageError("train: --resume takes the run's own config; drop -c/--seeds/--run-dir");
+    if (!a->run_dir.empty() && !a->seeds.empty()) throw UsageError("train: --run-dir is one run; drop --seeds");
+    // A folder whose own config.yaml is the run's: --resume, or --run-dir without -c.
+    const std::string own_dir = !a->resume.empty() ? a->resume : a->config.empty() ? a->run_dir : "";
+    const std::string own_config = own_dir.empty() ? "" : (fs::path(own_dir) / "config.yaml").string();
+    if (!own_config.empty() && !fs::is_regular_file(own_config))
+      throw Error(own_config + ": missing (not a run folder)");
+    auto run = resolve_run_config(own_dir.empty() ? a->config : own_config, "", "", "", a->overrides);
+    const DtConfig& c = run.config;
     if (a->print_config) {
-      std::cout << cfg.to_yaml();
+      std::cout << run.yaml;
       return;
     }
     check_train_context(c);
+    resolve_device(c.device);  // a device that is not there fails before any folder is made
     if (!a->seeds.empty()) {
       train_seeds(*a, c);
       return;
     }
+    const bool prepared = !a->run_dir.empty() && a->config.empty();
+    if (prepared && fs::exists(fs::path(own_dir) / "eval.json")) {
+      spdlog::info("{}: already finished (eval.json); nothing to do", own_dir);
+      return;
+    }
+    const bool resume = !a->resume.empty() || (prepared && fs::exists(fs::path(own_dir) / "checkpoints" / "last.pt"));
+    const bool created_here = own_dir.empty() && a->run_dir.empty();
     // A resumed folder must be a run whose checkpoint matches before anything is written to it.
-    if (!a->resume.empty()) check_resume_matches_checkpoint(cfg, a->resume);
-    std::string dir = !a->resume.empty() ? a->resume : !a->run_dir.empty() ? a->run_dir
-                                                                            : create_run_dir(c.out_dir, default_run_name(c));
+    if (resume) check_resume_matches_checkpoint(run.yaml, own_dir);
+    const std::string dir = !own_dir.empty() ? own_dir : !a->run_dir.empty() ? a->run_dir
+                                                                             : create_run_dir(c.out_dir, default_run_name(c));
+    // Held until training ends: a second process on this folder fails here, before it writes.
     RunLock lock(dir);
     for (const auto& folder : {dir, (fs::path(dir) / "checkpoints").string()})
       if (int n = remove_stale_temp_files(folder)) spdlog::info("{}: removed {} temp files left by a killed run", folder, n);
-    write_file_atomic((fs::path(dir) / "config.yaml").string(), cfg.to_yaml());
-    log_to_file((fs::path(dir) / "log.txt").string());
-    spdlog::info("run folder {}", dir);
-    int code = train_decision_model(c, dir, !a->resume.empty());
-    if (code != 0) throw Interrupted("resume with: seqrl train --resume " + dir);
-    print_tables({dir}, c);
+    int code = 0;
+    try {
+      write_file_atomic((fs::path(dir) / "config.yaml").string(), run.yaml);
+      log_to_file((fs::path(dir) / "log.txt").string());
+      spdlog::info("run folder {}", dir);
+      write_run_status(dir, "running");
+      code = train_decision_model(c, dir, resume);
+    } catch (const std::exception& e) {
+      // A run that failed before its first checkpoint leaves no folder of its own behind.
+      if (created_here && !fs::exists(fs::path(dir) / "checkpoints" / "last.pt")) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+      } else {
+        write_run_status(dir, "failed", e.what());
+      }
+      throw;
+    }
+    if (code != 0) {
+      write_run_status(dir, "interrupted");
+      throw Interrupted("interrupted; resume with: seqrl train --resume " + dir);
+    }
+    write_run_status(dir, "done");
+    if (!prepared) print_tables({dir}, c);
   });
 }
 

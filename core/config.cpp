@@ -196,6 +196,8 @@ void Config::add(const std::string& key, std::string* value, std::vector<std::st
                   [value] { return YAML::Node(*value); }});
 }
 
+bool is_dataset_name(const std::string& value) { return value.rfind("seqrl:", 0) == 0 || value.rfind("d4rl:", 0) == 0; }
+
 void Config::add_path(const std::string& key, std::string* value, const std::string& help) {
   Entry e{"path", "a non-empty path", help,
           [=](const YAML::Node& n) {
@@ -205,7 +207,7 @@ void Config::add_path(const std::string& key, std::string* value, const std::str
             return true;
           },
           [value] { return YAML::Node(*value); }};
-  e.verbatim = true;
+  e.is_path = true;
   add_entry(key, std::move(e));
 }
 
@@ -246,7 +248,7 @@ void Config::add(const std::string& key, std::vector<int>* value, int lo, int hi
 }
 
 void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source,
-                     std::set<std::string>& seen) {
+                     const std::string& base_dir, std::set<std::string>& seen) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
       if (!kv.first.IsScalar())
@@ -254,14 +256,14 @@ void Config::flatten(const YAML::Node& node, const std::string& prefix, const st
                     (kv.first.IsSequence() ? "list" : kv.first.IsMap() ? "mapping" : "null"));
       auto k = kv.first.Scalar();
       if (prefix.empty() && k == "defaults") continue;
-      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source, seen);
+      flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source, base_dir, seen);
     }
     return;
   }
   if (prefix.empty()) throw Error(source + ": expected a mapping of settings at the top level");
   // yaml-cpp keeps both entries of a repeated key; one would silently win.
   if (!seen.insert(prefix).second) throw Error(source + ": " + line_of(node) + ": duplicate key '" + prefix + "'");
-  pending_[prefix] = {node, source};
+  pending_[prefix] = {node, source, base_dir};
 }
 
 namespace {
@@ -313,7 +315,7 @@ void Config::load_yaml_recursive(const std::string& path, std::vector<std::strin
   }
   chain.pop_back();
   std::set<std::string> seen;
-  flatten(root, "", path, seen);
+  flatten(root, "", path, fs::absolute(path).parent_path().string(), seen);
 }
 
 void Config::load_yaml(const std::string& path) {
@@ -321,10 +323,10 @@ void Config::load_yaml(const std::string& path) {
   load_yaml_recursive(path, chain);
 }
 
-void Config::load_yaml_text(const std::string& text, const std::string& source) {
+void Config::load_yaml_text(const std::string& text, const std::string& source, const std::string& base_dir) {
   auto root = parse_document(text, source);
   std::set<std::string> seen;
-  flatten(root, "", source, seen);
+  flatten(root, "", source, base_dir.empty() ? fs::current_path().string() : base_dir, seen);
 }
 
 void Config::apply_overrides(const std::vector<std::string>& overrides) {
@@ -336,7 +338,7 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
     auto text = o.substr(eq + 1);
     auto entry = entries_.find(key);
     YAML::Node value;
-    if (entry != entries_.end() && entry->second.verbatim) {
+    if (entry != entries_.end() && entry->second.is_path) {
       value = YAML::Node(text);  // "a #b.hdf5" and "!!binary x" are file names, not YAML
     } else {
       try {
@@ -349,7 +351,7 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
       count_expanded(value, kMaxConfigNodes, count);
       if (count > kMaxConfigNodes) throw UsageError("override '" + key + "': value too large");
     }
-    pending_[key] = {value, "command line"};
+    pending_[key] = {value, "command line", fs::current_path().string()};
   }
 }
 
@@ -363,6 +365,11 @@ void Config::resolve() {
     }
     if (!it->second.store(p.value))
       throw Error(p.source + ": " + key + " = " + show(p.value) + ": expected " + it->second.expected);
+    if (it->second.is_path) {
+      const std::string text = it->second.current().Scalar();
+      if (!is_dataset_name(text))  // an absolute path stays as it is
+        it->second.store(YAML::Node((fs::path(p.base_dir) / text).lexically_normal().string()));
+    }
   }
   pending_.clear();
 }
@@ -391,6 +398,19 @@ YAML::Node nest(const std::vector<std::string>& keys, const std::string& prefix,
 }  // namespace
 
 std::string Config::value_text(const std::string& key) const { return show(entries_.at(key).current()); }
+
+std::map<std::string, std::string> flatten_yaml(const YAML::Node& node) {
+  std::map<std::string, std::string> out;
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n, const std::string& prefix) {
+    if (n.IsMap()) {
+      for (const auto& kv : n) walk(kv.second, prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>());
+      return;
+    }
+    out[prefix] = show(n);
+  };
+  walk(node, "");
+  return out;
+}
 
 std::string Config::to_yaml() const {
   YAML::Emitter out;

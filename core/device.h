@@ -1,4 +1,4 @@
-// The torch device a run asks for, one rule for every command.
+// Where a run computes: the `run.device` setting ("auto", "cpu", "cuda" or "cuda:N").
 #pragma once
 #include <torch/torch.h>
 
@@ -6,8 +6,11 @@
 
 namespace seqrl {
 
-// "cpu", "cuda", or "auto" (cuda when LibTorch sees a device, else cpu). Throws seqrl::Error
-// naming `key` (the setting or flag, e.g. "run.device") when cuda is asked for and absent.
-torch::Device pick_device(const std::string& name, const std::string& key = "run.device");
+// True when `spec` is one of the accepted spellings (checked before a run folder exists).
+bool valid_device_spec(const std::string& spec);
+
+// "auto" is CUDA device 0 when LibTorch sees one, else the CPU. Throws seqrl::Error naming
+// `key` when the spelling is wrong or the CUDA device asked for does not exist.
+torch::Device resolve_device(const std::string& spec, const std::string& key = "run.device");
 
 }  // namespace seqrl

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <cstdlib>
+
 #include "core/error.h"
 
 namespace seqrl {
@@ -11,7 +13,10 @@ namespace {
 std::shared_ptr<spdlog::logger> make_default() {
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("seqrl", console);
-  logger->set_pattern("[%H:%M:%S] [%^%l%$] %v");
+  // Runs started side by side (sweep, train --seeds) share a terminal: the parent names each
+  // child in SEQRL_RUN_TAG, and every console line of that child carries it.
+  const char* tag = std::getenv("SEQRL_RUN_TAG");
+  logger->set_pattern(tag && *tag ? std::string("[%H:%M:%S] [") + tag + "] [%^%l%$] %v" : "[%H:%M:%S] [%^%l%$] %v");
   spdlog::set_default_logger(logger);
   return logger;
 }

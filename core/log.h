@@ -1,4 +1,5 @@
 // Logging: spdlog to the console (stderr), plus the run folder's log.txt once a run starts.
+// With SEQRL_RUN_TAG set in the environment, console lines carry "[<tag>]".
 #pragma once
 #include <spdlog/spdlog.h>
 

@@ -1,5 +1,5 @@
 // Run folders: runs/<name>-<timestamp>/ holding config.yaml, log.txt, metrics.csv,
-// checkpoints/ and eval.json. Every file but log.txt is written atomically.
+// checkpoints/, status.json and eval.json. Every file but log.txt is written atomically.
 #pragma once
 #include <chrono>
 #include <map>
@@ -26,24 +26,45 @@ class RunLock {
   int fd_ = -1;
 };
 
-// metrics.csv with a fixed header. Rows accumulate in memory and the whole file is rewritten
-// atomically on flush(), so a killed run leaves a complete CSV. Missing values stay empty.
+// status.json: where a run stands, written by `seqrl train` when it starts and when it stops,
+// and by `seqrl sweep` when it queues the run on Slurm.
+//   {"state": "queued|running|done|failed|interrupted", "host": "node1", "pid": 4242,
+//    "slurm_job": "1234_5", "message": "the error, for failed", "updated": "2026-12-01T22:00:00Z"}
+struct RunStatus {
+  std::string state;  // "" when the folder has no status.json
+  std::string host, slurm_job, message, updated;
+  long pid = 0;
+};
+// Writes state with this process's host and pid (and SLURM_ARRAY_JOB_ID_TASK_ID when set).
+void write_run_status(const std::string& run_dir, const std::string& state, const std::string& message = "",
+                      const std::string& slurm_job = "");
+RunStatus read_run_status(const std::string& run_dir);
+// What a run is now, for `seqrl runs` and `seqrl sweep status`: "done" (eval.json), "running",
+// "queued", "failed", "interrupted" (stopped, or killed: a "running" pid on this host that is
+// gone) or "pending" (folder prepared, never started).
+std::string run_state(const std::string& run_dir);
+
+// metrics.csv with a fixed header. Every row is appended and flushed when it is logged, so a
+// live run can be followed (`tail -f`, `seqrl plot`); a run killed mid-write leaves at most a
+// torn last line, which open() drops on resume. Missing values stay empty.
 class MetricsCsv {
  public:
   MetricsCsv(std::string path, std::vector<std::string> columns);
-  // Loads existing rows (for resume); rows at or after `from_step` (column "step") are dropped.
-  void load_existing(long from_step);
-  void append(const std::map<std::string, double>& row);
-  // Sets columns of the last row (e.g. an evaluation made at the step just logged).
-  void update_last(const std::map<std::string, double>& values);
-  void flush() const;
-  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
+  // Starts the file. Fresh (resume_from_step < 0): only the header. Resume: the existing rows
+  // at or after `resume_from_step` (column "step") are dropped, as the run redoes those steps;
+  // columns are matched by name. Both rewrite the file atomically.
+  void open(long resume_from_step = -1);
+  // Appends one row: numeric and text cells by column name. Throws std::logic_error on a column
+  // that is not in the header (a programming error), seqrl::Error when the file cannot be written.
+  void append(const std::map<std::string, double>& numbers, const std::map<std::string, std::string>& text = {});
 
  private:
   std::string path_;
   std::vector<std::string> columns_;
-  std::vector<std::vector<std::string>> rows_;
 };
+
+// Splits one CSV line at commas (metrics.csv holds no quoted cells).
+std::vector<std::string> split_csv_line(const std::string& line);
 
 // Progress on long work: a redrawn bar with rate and ETA when stderr is a terminal,
 // otherwise an info log line every `log_every` seconds.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "datasets/dataset.h"
 
@@ -179,9 +180,8 @@ std::string data_dir() {
 std::string suite_file(const std::string& name) { return (fs::path(data_dir()) / "seqrl" / (name + ".hdf5")).string(); }
 
 std::string resolve_dataset_spec(const std::string& spec) {
-  auto named = [&](const std::string& prefix) { return spec.rfind(prefix, 0) == 0; };
-  if (!named("seqrl:") && !named("d4rl:")) return spec;
-  const bool ours = named("seqrl:");
+  if (!is_dataset_name(spec)) return spec;
+  const bool ours = spec.rfind("seqrl:", 0) == 0;
   const std::string name = spec.substr(ours ? 6 : 5);
   std::string env, kind;
   if (!split_name(name, &env, &kind))

@@ -1,10 +1,8 @@
 #include "eval/table.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <filesystem>
-#include <map>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -12,72 +10,57 @@
 #include "eval/evaluate.h"
 
 namespace seqrl {
-namespace fs = std::filesystem;
 namespace {
 
-YAML::Node load(const fs::path& path) {
-  try {
-    return YAML::LoadFile(path.string());  // JSON is YAML: one parser for both files
-  } catch (const YAML::Exception& e) {
-    throw Error(path.string() + ": unreadable (" + e.msg + ")");
-  }
-}
-
-template <typename T>
-T field(const YAML::Node& node, const std::string& key, const fs::path& file) {
-  if (!node[key]) throw Error(file.string() + ": missing key '" + key + "'");
-  try {
-    return node[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(file.string() + ": key '" + key + "' has the wrong type");
-  }
-}
-
-void read_run(const fs::path& dir, std::vector<RunScore>& out) {
-  const auto eval_path = dir / "eval.json", config_path = dir / "config.yaml";
-  auto eval = load(eval_path);
-  auto config = load(config_path);
-  RunScore base;
-  base.run_dir = dir.string();
-  base.dataset = fs::path(field<std::string>(config["data"], "path", config_path)).stem().string();
-  base.backbone = field<std::string>(config["model"], "backbone", config_path);
-  base.seed = field<int>(config["run"], "seed", config_path);
-  auto final = eval["final"];
-  if (!final.IsSequence()) throw Error(eval_path.string() + ": missing list 'final'");
-  for (const auto& r : final) {
-    RunScore s = base;
-    s.target = field<double>(r, "target", eval_path);
-    s.mode = field<std::string>(r, "mode", eval_path);
-    s.final_normalized = field<double>(r, "normalized_mean", eval_path);
-    s.best_normalized = s.final_normalized;
-    for (const auto& b : eval["best_during_training"])
-      if (field<double>(b, "target", eval_path) == s.target && field<std::string>(b, "mode", eval_path) == s.mode)
-        s.best_normalized = field<double>(b, "normalized_mean", eval_path);
-    out.push_back(s);
-  }
-}
+bool is_axis_key(const std::string& key) { return key == "data.path" || key == "data.env" || key == "model.backbone"; }
 
 std::string cell_text(const TableCell& c) {
   if (c.seeds == 0) return "–";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f ± %.1f", c.mean, c.std);
+  std::snprintf(buf, sizeof buf, "%.1f ± %.1f (%d)", c.mean, c.std, c.seeds);
   return buf;
+}
+
+std::string number_text(double v) {
+  std::ostringstream ss;
+  ss << v;
+  return ss.str();
+}
+
+std::string join_values(const std::set<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
 }
 
 }  // namespace
 
 std::vector<RunScore> read_run_scores(const std::vector<std::string>& paths) {
   std::vector<RunScore> out;
-  for (const auto& p : paths) {
-    if (!fs::exists(p)) throw Error(p + ": no such run folder");
-    std::vector<fs::path> dirs;
-    if (fs::exists(fs::path(p) / "eval.json")) dirs.push_back(p);
-    if (fs::is_directory(p))
-      for (const auto& e : fs::recursive_directory_iterator(p))
-        if (e.is_regular_file() && e.path().filename() == "eval.json" && e.path().parent_path() != fs::path(p))
-          dirs.push_back(e.path().parent_path());
-    std::sort(dirs.begin(), dirs.end());
-    for (const auto& d : dirs) read_run(d, out);
+  for (const auto& dir : find_run_dirs(paths)) {
+    auto run = read_run_info(dir);
+    if (!run.evaluated) continue;
+    RunScore base;
+    base.run_dir = dir;
+    base.dataset = run.dataset;
+    base.backbone = run.backbone;
+    base.seed = run.seed;
+    for (const auto& [k, v] : run.config)
+      if (!is_bookkeeping_key(k) && !is_axis_key(k)) base.settings[k] = v;
+    for (const auto& r : run.eval.final) {
+      RunScore s = base;
+      s.target = r.target;
+      s.mode = r.mode;
+      s.final_normalized = s.best_normalized = r.normalized_mean;
+      for (const auto& b : run.eval.best_during_training)
+        if (b.target == r.target && b.mode == r.mode) s.best_normalized = b.normalized_mean;
+      out.push_back(s);
+    }
+  }
+  if (out.empty()) {
+    std::string where;
+    for (const auto& p : paths) where += (where.empty() ? "" : ", ") + p;
+    throw Error(where + ": no finished runs (with eval.json) yet; `seqrl runs " + where + "` shows where they are");
   }
   return out;
 }
@@ -86,78 +69,158 @@ ScoreTable aggregate_scores(const std::vector<RunScore>& scores, const std::stri
   ScoreTable t;
   t.mode = mode;
   t.target_choice = target;
-  // A run's first listed target (in eval.json order) when target == "first".
-  std::map<std::string, double> first_target;
-  for (const auto& s : scores)
-    if (s.mode == mode && !first_target.count(s.run_dir)) first_target[s.run_dir] = s.target;
   double wanted = 0;
   if (target != "first") {
     try {
-      wanted = std::stod(target);
+      size_t used = 0;
+      wanted = std::stod(target, &used);
+      if (used != target.size()) throw std::invalid_argument(target);
     } catch (const std::exception&) {
       throw UsageError("--target '" + target + "': expected 'first' or a number");
     }
   }
-  std::map<std::pair<std::string, std::string>, std::vector<const RunScore*>> groups;
-  std::set<std::string> datasets, backbones;
+  // Pick one score per run: the requested mode, and the run's first target or the one asked for.
+  std::set<std::string> modes_seen, targets_seen;
+  std::map<std::string, const RunScore*> chosen;  // run_dir -> score
   for (const auto& s : scores) {
+    modes_seen.insert(s.mode);
     if (s.mode != mode) continue;
-    if (s.target != (target == "first" ? first_target[s.run_dir] : wanted)) continue;
-    groups[{s.dataset, s.backbone}].push_back(&s);
-    datasets.insert(s.dataset);
-    backbones.insert(s.backbone);
+    targets_seen.insert(number_text(s.target));
+    if (target == "first" ? !chosen.count(s.run_dir) : s.target == wanted) chosen.emplace(s.run_dir, &s);
+  }
+  if (modes_seen.count(mode) == 0)
+    throw Error("no run was evaluated in mode " + mode + " (the runs have: " + join_values(modes_seen) + ")");
+  if (chosen.empty())
+    throw Error("no run was evaluated at target " + target + " in mode " + mode + " (the runs have targets: " +
+                join_values(targets_seen) + ")");
+
+  // Settings that vary at all, and those that vary inside one (dataset, backbone) cell.
+  std::map<std::string, std::set<std::string>> values;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::set<std::string>>> cell_values;
+  std::set<std::string> all_keys;
+  for (const auto& [dir, s] : chosen)
+    for (const auto& [k, v] : s->settings) all_keys.insert(k);
+  for (const auto& [dir, s] : chosen)
+    for (const auto& k : all_keys) {
+      auto it = s->settings.find(k);
+      const std::string v = it == s->settings.end() ? "(unset)" : it->second;
+      values[k].insert(v);
+      cell_values[{s->dataset, s->backbone}][k].insert(v);
+    }
+  std::set<std::string> split_keys, note_keys;
+  for (const auto& [k, vs] : values) {
+    if (vs.size() < 2) continue;
+    bool inside = false;
+    for (const auto& [cell, kv] : cell_values) inside = inside || kv.at(k).size() > 1;
+    (inside ? split_keys : note_keys).insert(k);
+  }
+
+  // Columns: backbone plus the values of the splitting settings.
+  auto column_of = [&](const RunScore& s) {
+    TableColumn c{s.backbone, s.backbone, {}};
+    std::string extra;
+    for (const auto& k : split_keys) {
+      auto it = s.settings.find(k);
+      c.split[k] = it == s.settings.end() ? "(unset)" : it->second;
+      extra += (extra.empty() ? "" : ", ") + k + "=" + c.split[k];
+    }
+    if (!extra.empty()) c.label += " (" + extra + ")";
+    return c;
+  };
+  std::set<std::string> datasets;
+  std::map<std::string, TableColumn> columns;  // label -> column (sorted by label)
+  std::map<std::pair<std::string, std::string>, std::vector<const RunScore*>> groups;  // (dataset, label)
+  for (const auto& [dir, s] : chosen) {
+    auto c = column_of(*s);
+    datasets.insert(s->dataset);
+    groups[{s->dataset, c.label}].push_back(s);
+    columns.emplace(c.label, c);
   }
   t.datasets.assign(datasets.begin(), datasets.end());
-  t.backbones.assign(backbones.begin(), backbones.end());
-  t.final.assign(t.datasets.size(), std::vector<TableCell>(t.backbones.size()));
+  for (const auto& [label, c] : columns) t.columns.push_back(c);
+  t.final.assign(t.datasets.size(), std::vector<TableCell>(t.columns.size()));
   t.best = t.final;
-  for (size_t i = 0; i < t.datasets.size(); ++i)
-    for (size_t j = 0; j < t.backbones.size(); ++j) {
-      auto it = groups.find({t.datasets[i], t.backbones[j]});
+  for (size_t i = 0; i < t.datasets.size(); ++i) {
+    t.paper.push_back(paper_score(t.datasets[i]));
+    for (size_t j = 0; j < t.columns.size(); ++j) {
+      auto it = groups.find({t.datasets[i], t.columns[j].label});
       if (it == groups.end()) continue;
       std::vector<double> final, best;
-      for (const auto* s : it->second) final.push_back(s->final_normalized), best.push_back(s->best_normalized);
-      auto [fm, fs_] = mean_std(final);
-      auto [bm, bs] = mean_std(best);
-      t.final[i][j] = {fm, fs_, int(final.size())};
-      t.best[i][j] = {bm, bs, int(best.size())};
+      std::set<int> seeds;
+      for (const auto* s : it->second) {
+        final.push_back(s->final_normalized), best.push_back(s->best_normalized);
+        if (!seeds.insert(s->seed).second)
+          t.notes.push_back(t.datasets[i] + " / " + t.columns[j].label + ": two runs with seed " +
+                            std::to_string(s->seed) + " (" + s->run_dir + "); both counted");
+      }
+      auto [fm, fsd] = mean_std(final);
+      auto [bm, bsd] = mean_std(best);
+      t.final[i][j] = {fm, fsd, int(final.size())};
+      t.best[i][j] = {bm, bsd, int(best.size())};
     }
+  }
+  for (const auto& k : note_keys)
+    t.notes.push_back("runs in different cells also differ in " + k + ": " + join_values(values.at(k)));
   return t;
 }
 
-std::string table_markdown(const ScoreTable& t) {
+double paper_score(const std::string& dataset) {
+  // Chen et al. 2021, "Decision Transformer", Table 2 (D4RL v2, normalized score).
+  static const std::map<std::string, double> kDecisionTransformer = {
+      {"halfcheetah-medium", 42.6},        {"hopper-medium", 67.6},        {"walker2d-medium", 74.0},
+      {"halfcheetah-medium-replay", 36.6}, {"hopper-medium-replay", 82.7}, {"walker2d-medium-replay", 66.6},
+      {"halfcheetah-medium-expert", 86.8}, {"hopper-medium-expert", 107.6}, {"walker2d-medium-expert", 108.1}};
+  std::string key = dataset;
+  std::replace(key.begin(), key.end(), '_', '-');
+  for (const char* suffix : {"-v2", "-v1", "-v0"})
+    if (key.size() > 3 && key.compare(key.size() - 3, 3, suffix) == 0) key.resize(key.size() - 3);
+  auto it = kDecisionTransformer.find(key);
+  return it == kDecisionTransformer.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+}
+
+std::string table_markdown(const ScoreTable& t, bool show_paper) {
   std::ostringstream out;
   auto one = [&](const char* label, const std::vector<std::vector<TableCell>>& cells) {
     out << "### " << label << " (D4RL normalized score, mean ± std over seeds; mode " << t.mode << ", target "
         << t.target_choice << ")\n\n| dataset |";
-    for (const auto& b : t.backbones) out << " " << b << " |";
+    for (const auto& c : t.columns) out << " " << c.label << " |";
+    if (show_paper) out << " DT paper |";
     out << "\n|---|";
-    for (size_t j = 0; j < t.backbones.size(); ++j) out << "---|";
+    for (size_t j = 0; j < t.columns.size() + (show_paper ? 1 : 0); ++j) out << "---|";
     out << "\n";
     for (size_t i = 0; i < t.datasets.size(); ++i) {
       out << "| " << t.datasets[i] << " |";
-      for (size_t j = 0; j < t.backbones.size(); ++j)
-        out << " " << cell_text(cells[i][j]) << (cells[i][j].seeds ? " (" + std::to_string(cells[i][j].seeds) + ")" : "")
-            << " |";
+      for (size_t j = 0; j < t.columns.size(); ++j) out << " " << cell_text(cells[i][j]) << " |";
+      if (show_paper) out << " " << (std::isnan(t.paper[i]) ? std::string("–") : number_text(t.paper[i])) << " |";
       out << "\n";
     }
     out << "\n";
   };
   one("Final", t.final);
   one("Best during training", t.best);
-  out << "(n) = number of seeds.\n";
+  out << "(n) = number of seeds.";
+  if (show_paper) out << " DT paper: Chen et al. 2021, Table 2 (D4RL datasets only; – for other data).";
+  out << "\n";
+  for (const auto& n : t.notes) out << "Note: " << n << "\n";
   return out.str();
 }
 
 std::string table_csv(const ScoreTable& t) {
   std::ostringstream out;
-  out << "dataset,backbone,mode,target,seeds,final_mean,final_std,best_mean,best_std\n";
+  out << "dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper\n";
   for (size_t i = 0; i < t.datasets.size(); ++i)
-    for (size_t j = 0; j < t.backbones.size(); ++j) {
+    for (size_t j = 0; j < t.columns.size(); ++j) {
       const auto &f = t.final[i][j], &b = t.best[i][j];
       if (!f.seeds) continue;
-      out << t.datasets[i] << "," << t.backbones[j] << "," << t.mode << "," << t.target_choice << "," << f.seeds << ","
-          << f.mean << "," << f.std << "," << b.mean << "," << b.std << "\n";
+      std::string label = t.columns[j].label;
+      if (label.find_first_of(",\"") != std::string::npos) {
+        std::string q = "\"";
+        for (char ch : label) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        label = q + "\"";
+      }
+      out << t.datasets[i] << "," << t.columns[j].backbone << "," << label << "," << t.mode << "," << t.target_choice
+          << "," << f.seeds << "," << f.mean << "," << f.std << "," << b.mean << "," << b.std << ","
+          << (std::isnan(t.paper[i]) ? std::string() : number_text(t.paper[i])) << "\n";
     }
   return out.str();
 }

@@ -9,7 +9,9 @@ packages=(
   libtorch-dev libopenblas0-openmp   # without openblas libtorch falls back to reference BLAS (~9x slower)
   libhdf5-dev libmujoco-dev libqhull-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libcli11-dev
-  nlohmann-json3-dev gnuplot-nox
+  gnuplot-nox
+  nlohmann-json3-dev
+  slurm-wlm munge   # the sweep tests start a private one-node Slurm (scripts/slurm_local.sh)
 )
 
 missing=()

@@ -14,7 +14,7 @@ exe="$work/build/seqrl_ema"
 "$exe" backbones check ema
 cd "$root"
 "$exe" train -c configs/quickstart.yaml model.backbone=ema train.steps=50 train.warmup_steps=10 \
-  train.log_every=10 train.ckpt_every=50 train.eval_every=0 'eval.targets=[1800]' eval.episodes=1 \
+  train.log_every=10 train.checkpoint_every=50 train.eval_every=0 'eval.targets=[1800]' eval.episodes=1 \
   eval.modes=recurrent run.out_dir="$work/runs"
 test -f "$work"/runs/*/eval.json
 echo "examples/custom_backbone: OK"

@@ -43,11 +43,11 @@ inline std::string write_hopper_like(const std::filesystem::path& dir, int64_t r
 
 // A tiny run as a config file for `seqrl train -c` (mingru, K 8, width 16, batch 8; final
 // evaluation: one window-mode episode per default target).
-inline std::string tiny_yaml(const std::string& data, int64_t steps, int64_t ckpt_every) {
+inline std::string tiny_yaml(const std::string& data, int64_t steps, int64_t checkpoint_every) {
   return "data:\n  path: " + data +
          "\nmodel:\n  backbone: mingru\n  context: 8\n  embed_dim: 16\n  layers: 1\n  dropout: 0.1\n"
          "train:\n  steps: " + std::to_string(steps) + "\n  batch_size: 8\n  lr: 0.003\n  warmup_steps: 5\n"
-         "  log_every: 5\n  ckpt_every: " + std::to_string(ckpt_every) +
+         "  log_every: 5\n  checkpoint_every: " + std::to_string(checkpoint_every) +
          "\n  eval_every: 0\neval:\n  episodes: 1\n  modes: window\nrun:\n  threads: 1\n";
 }
 

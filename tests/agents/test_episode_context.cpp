@@ -135,7 +135,7 @@ TEST(EpisodeContext, TrainWithTheSwitchThenEvalRecurrentFromTheCommandLine) {
             0)
       << out;
   EXPECT_NE(out.find("| 1800 | recurrent |"), std::string::npos) << out;
-  auto results = YAML::LoadFile(json.string())["results"];
+  auto results = YAML::LoadFile(json.string())["final"];
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["mode"].as<std::string>(), "recurrent");
   EXPECT_TRUE(std::isfinite(results[0]["return_mean"].as<double>()));

@@ -259,7 +259,7 @@ TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
   fs::remove_all(root);
   const std::string tiny = " sac.hidden=[32,32] sac.batch_size=32 run.start_steps=100 run.log_every=50"
                            " run.eval_every=150 run.eval_episodes=1 run.checkpoint_every=200";
-  auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=300 run.root=" +
+  auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=300 run.out_dir=" +
               root.string() + tiny);
   ASSERT_EQ(r.code, 0) << r.out;
   std::vector<fs::path> runs{fs::directory_iterator(root), fs::directory_iterator()};

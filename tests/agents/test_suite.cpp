@@ -61,7 +61,7 @@ class SuiteCli : public ::testing::Test {
   // actors serve as the "medium" and "expert" policies.
   fs::path tiny_sac_run() {
     auto root = dir / "runs";
-    auto r = run("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=2000 run.root=" +
+    auto r = run("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=2000 run.out_dir=" +
                  root.string() +
                  " sac.hidden=[16,16] sac.batch_size=32 run.start_steps=500 run.log_every=500"
                  " run.eval_every=1000 run.eval_episodes=1 run.checkpoint_every=1000");

@@ -74,19 +74,26 @@ TEST(RunDir, CreatesUniqueFoldersWithCheckpoints) {
   fs::remove_all(d);
 }
 
-TEST(MetricsCsv, RewritesWholeFileAndResumeDropsRowsAtOrAfterStep) {
+TEST(MetricsCsv, AppendsEachRowAtOnceAndResumeDropsRowsAtOrAfterStep) {
   auto d = fresh_dir("metrics");
   auto p = (d / "metrics.csv").string();
-  seqrl::MetricsCsv m(p, {"step", "loss", "score"});
+  seqrl::MetricsCsv m(p, {"step", "loss", "mode"});
+  m.open();
+  EXPECT_EQ(seqrl::read_file(p), "step,loss,mode\n");
   m.append({{"step", 10}, {"loss", 0.5}});
-  m.append({{"step", 20}, {"loss", 0.25}, {"score", 42}});
-  m.flush();
-  EXPECT_EQ(seqrl::read_file(p), "step,loss,score\n10,0.5,\n20,0.25,42\n");
+  EXPECT_EQ(seqrl::read_file(p), "step,loss,mode\n10,0.5,\n");  // on disk before the next row
+  m.append({{"step", 20}, {"loss", 0.25}}, {{"mode", "window"}});
+  m.append({{"step", 30}});
+  EXPECT_EQ(seqrl::read_file(p), "step,loss,mode\n10,0.5,\n20,0.25,window\n30,,\n");
+  EXPECT_THROW(m.append({{"nope", 1}}), std::logic_error);
 
-  seqrl::MetricsCsv resumed(p, {"step", "loss", "score"});
-  resumed.load_existing(20);  // resuming from step 20's checkpoint: row 20 is redone
-  ASSERT_EQ(resumed.rows().size(), 1u);
-  EXPECT_EQ(resumed.rows()[0][0], "10");
+  // A killed run left a torn line; resuming from step 20's checkpoint redoes rows 20 and later.
+  { std::ofstream(p, std::ios::app) << "40,0.1"; }
+  seqrl::MetricsCsv resumed(p, {"step", "loss", "mode"});
+  resumed.open(20);
+  EXPECT_EQ(seqrl::read_file(p), "step,loss,mode\n10,0.5,\n");
+  resumed.append({{"step", 20}, {"loss", 0.3}});
+  EXPECT_EQ(seqrl::read_file(p), "step,loss,mode\n10,0.5,\n20,0.3,\n");
   fs::remove_all(d);
 }
 

@@ -67,19 +67,38 @@ TEST(D4rl, NormalizedScoreUsesTheReferenceReturnsOfEverySpelling) {
   }
 }
 
-TEST(PickDevice, CpuAlwaysAutoFollowsTheBuildCudaOnlyWithADevice) {
-  EXPECT_EQ(pick_device("cpu"), torch::Device(torch::kCPU));
+TEST(ResolveDevice, CpuAlwaysAutoFollowsTheBuildCudaOnlyWithADevice) {
+  EXPECT_EQ(resolve_device("cpu"), torch::Device(torch::kCPU));
   const bool cuda = torch::cuda::is_available();
-  EXPECT_EQ(pick_device("auto").is_cuda(), cuda);
+  EXPECT_EQ(resolve_device("auto").is_cuda(), cuda);
   if (cuda) {
-    EXPECT_TRUE(pick_device("cuda").is_cuda());
-    return;
+    EXPECT_EQ(resolve_device("cuda"), torch::Device(torch::kCUDA, 0));
+    EXPECT_EQ(resolve_device("cuda:0"), torch::Device(torch::kCUDA, 0));
   }
-  try {
-    pick_device("cuda", "--device");
-    ADD_FAILURE() << "expected seqrl::Error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--device = cuda"), std::string::npos) << e.what();
+  // Past the last device (none here without CUDA): an error naming the key and the spelling.
+  const std::string missing = "cuda:" + std::to_string(cuda ? torch::cuda::device_count() : 0);
+  for (const std::string spec : {missing, std::string(cuda ? "cuda:999" : "cuda")}) {
+    try {
+      resolve_device(spec, "--device");
+      ADD_FAILURE() << "expected seqrl::Error for " << spec;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--device = " + spec), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ResolveDevice, SpellingsOtherThanAutoCpuCudaCudaNAreRefused) {
+  for (const std::string ok : {"auto", "cpu", "cuda", "cuda:0", "cuda:12"}) EXPECT_TRUE(valid_device_spec(ok)) << ok;
+  for (const std::string bad : {"", "gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", "cuda:1a", "cuda:1234", " cuda"}) {
+    EXPECT_FALSE(valid_device_spec(bad)) << bad;
+    try {
+      resolve_device(bad);
+      ADD_FAILURE() << "expected seqrl::Error for '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("run.device = " + bad + ": expected auto, cpu, cuda or cuda:N"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 

@@ -299,8 +299,16 @@ TEST_F(ConfigTest, IntegerValuedOptionsRejectFractions) {
 }
 
 TEST_F(ConfigTest, PathsAreTakenVerbatimFromTheCommandLine) {
+  // The text is the file name (not YAML), made absolute against the current folder.
   std::string path = "default.hdf5";
   for (const std::string value : {"a #b.hdf5", "!!binary x.hdf5", "\"quoted\".hdf5", "[x].hdf5", "null", "~"}) {
+    Config c;
+    c.add_path("data.path", &path, "dataset");
+    c.apply_overrides({"data.path=" + value});
+    c.resolve();
+    EXPECT_EQ(path, (fs::current_path() / value).string());
+  }
+  for (const std::string value : {"/abs/a #b.hdf5", "seqrl:hopper-medium", "d4rl:walker2d-medium-replay"}) {
     Config c;
     c.add_path("data.path", &path, "dataset");
     c.apply_overrides({"data.path=" + value});
@@ -312,6 +320,33 @@ TEST_F(ConfigTest, PathsAreTakenVerbatimFromTheCommandLine) {
   c.apply_overrides({"data.path="});
   auto msg = error_of([&] { c.resolve(); });
   EXPECT_NE(msg.find("command line: data.path = \"\": expected a non-empty path"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, PathsInAFileResolveAgainstItsFolderButDatasetNamesStayNames) {
+  fs::create_directories(dir / "configs" / "deeper");
+  write("configs/base.yaml", "data:\n  path: seqrl:hopper-medium\nrun:\n  out_dir: ../runs\n");
+  const auto cfg = write("configs/deeper/exp.yaml", "defaults: ../base.yaml\nmodel:\n  file: ./w/../weights.pt\n");
+  std::string data, out_dir, file;
+  Config c;
+  c.add_path("data.path", &data, "dataset");
+  c.add_path("run.out_dir", &out_dir, "runs");
+  c.add_path("model.file", &file, "weights");
+  c.load_yaml(cfg);
+  c.resolve();
+  EXPECT_EQ(data, "seqrl:hopper-medium");  // a dataset name (datasets/suite.h), not a path
+  EXPECT_EQ(out_dir, (dir / "runs").string());  // relative to base.yaml, which set it
+  EXPECT_EQ(file, (dir / "configs" / "deeper" / "weights.pt").string());
+  // The same for d4rl: names, an absolute path, and the resolved text loaded again.
+  std::string d4rl;
+  Config again;
+  again.add_path("data.path", &d4rl, "dataset");
+  again.add_path("run.out_dir", &out_dir, "runs");
+  again.add_path("model.file", &file, "weights");
+  again.load_yaml(write("configs/d4rl.yaml", "data:\n  path: d4rl:hopper-medium-replay\nrun:\n  out_dir: " +
+                                                  (dir / "abs").string() + "\n"));
+  again.resolve();
+  EXPECT_EQ(d4rl, "d4rl:hopper-medium-replay");
+  EXPECT_EQ(out_dir, (dir / "abs").string());
 }
 
 TEST(NumberText, ShortestTextThatRoundTripsExactly) {

@@ -1,4 +1,5 @@
-// Table aggregation: mean ± std over seeds of each run's score, final and best kept apart.
+// Table aggregation: mean ± std over seeds of each run's score, final and best kept apart; runs
+// grouped by their whole config, and requests that match nothing are errors.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "core/error.h"
 #include "eval/evaluate.h"
+#include "eval/report.h"
 #include "eval/table.h"
 
 namespace fs = std::filesystem;
@@ -15,18 +17,33 @@ using namespace seqrl;
 
 namespace {
 
+EvalResult result(double target, const std::string& mode, double normalized) {
+  EvalResult r;
+  r.target = target;
+  r.mode = mode;
+  r.normalized_mean = normalized;
+  r.returns = r.normalized = r.lengths = {normalized};
+  return r;
+}
+
+// A finished run folder: config.yaml and an eval.json in the real schema (written by the code
+// that `seqrl train` uses). `lr` is one setting besides dataset, backbone and seed.
 void fake_run(const fs::path& dir, const std::string& dataset, const std::string& backbone, int seed,
-              double final_high, double final_low, double best_high) {
-  fs::create_directories(dir);
-  std::ofstream(dir / "config.yaml") << "run:\n  seed: " << seed << "\ndata:\n  path: data/" << dataset
-                                     << ".hdf5\nmodel:\n  backbone: " << backbone << "\n";
-  std::ofstream(dir / "eval.json")
-      << "{\"final\": [\n"
-      << " {\"target\": 3600, \"mode\": \"window\", \"normalized_mean\": " << final_high << "},\n"
-      << " {\"target\": 1800, \"mode\": \"window\", \"normalized_mean\": " << final_low << "},\n"
-      << " {\"target\": 3600, \"mode\": \"recurrent\", \"normalized_mean\": " << final_high + 1 << "}],\n"
-      << " \"best_during_training\": [\n"
-      << " {\"target\": 3600, \"mode\": \"window\", \"step\": 10, \"normalized_mean\": " << best_high << "}]}\n";
+              double final_high, double final_low, double best_high, double lr = 1e-4) {
+  fs::create_directories(dir / "checkpoints");
+  std::ofstream(dir / "config.yaml") << "run:\n  seed: " << seed << "\n  threads: " << seed + 1 << "\ndata:\n  path: /data/"
+                                     << dataset << ".hdf5\nmodel:\n  backbone: " << backbone
+                                     << "\ntrain:\n  lr: " << lr << "\n  steps: 100\n";
+  EvalReport report;
+  report.env = "hopper";
+  report.dataset = "/data/" + dataset + ".hdf5";
+  report.backbone = backbone;
+  report.seed = seed;
+  report.step = 100;
+  report.final = {result(3600, "window", final_high), result(1800, "window", final_low),
+                  result(3600, "recurrent", final_high + 1)};
+  report.best_during_training = {{3600, "window", 10, best_high, 0, 0}};
+  write_eval_report((dir / "eval.json").string(), report);
 }
 
 class TableTest : public ::testing::Test {
@@ -48,7 +65,10 @@ TEST_F(TableTest, MeanAndPopulationStdOverSeedsPerDatasetAndBackbone) {
   EXPECT_EQ(scores.size(), 15u);  // 5 runs x 3 (target, mode) rows
   auto t = aggregate_scores(scores, "window", "first");
   ASSERT_EQ(t.datasets, (std::vector<std::string>{"hopper-medium", "walker2d-medium"}));
-  ASSERT_EQ(t.backbones, (std::vector<std::string>{"mingru", "transformer"}));
+  ASSERT_EQ(t.columns.size(), 2u);
+  EXPECT_EQ(t.columns[0].label, "mingru");
+  EXPECT_EQ(t.columns[1].label, "transformer");
+  EXPECT_TRUE(t.notes.empty());  // seeds (and thread counts) differ, nothing else
   const auto& cell = t.final[0][0];  // hopper-medium, mingru: 60, 70, 80
   EXPECT_EQ(cell.seeds, 3);
   EXPECT_NEAR(cell.mean, 70.0, 1e-12);
@@ -67,6 +87,53 @@ TEST_F(TableTest, TargetAndModeSelectTheScore) {
   EXPECT_THROW(aggregate_scores(scores, "window", "high"), UsageError);
 }
 
+TEST_F(TableTest, ARequestNoRunMatchesIsAnErrorNamingWhatTheRunsHave) {
+  auto scores = read_run_scores({root.string()});
+  try {
+    aggregate_scores(scores, "window", "900");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no run was evaluated at target 900"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1800, 3600"), std::string::npos) << e.what();
+  }
+  fs::remove_all(root);
+  fs::create_directories(root / "only-started" / "checkpoints");
+  std::ofstream(root / "only-started" / "config.yaml") << "run:\n  seed: 0\ndata:\n  path: x.hdf5\nmodel:\n  backbone: gru\n";
+  EXPECT_THROW(read_run_scores({root.string()}), Error);  // no finished run: not an empty table
+}
+
+TEST_F(TableTest, RunsThatDifferInAnotherSettingSplitIntoColumnsNotOneCell) {
+  // Two more hopper/mingru runs with a different learning rate: they must not join the 3 seeds.
+  fake_run(root / "f", "hopper-medium", "mingru", 0, 10, 10, 10, 1e-3);
+  fake_run(root / "g", "hopper-medium", "mingru", 1, 20, 20, 20, 1e-3);
+  auto t = aggregate_scores(read_run_scores({root.string()}), "window", "first");
+  ASSERT_EQ(t.columns.size(), 3u);
+  EXPECT_EQ(t.columns[0].label, "mingru (train.lr=0.0001)");
+  EXPECT_EQ(t.columns[1].label, "mingru (train.lr=0.001)");
+  EXPECT_EQ(t.final[0][0].seeds, 3);
+  EXPECT_NEAR(t.final[0][0].mean, 70.0, 1e-12);
+  EXPECT_EQ(t.final[0][1].seeds, 2);
+  EXPECT_NEAR(t.final[0][1].mean, 15.0, 1e-12);
+  EXPECT_NE(table_markdown(t).find("mingru (train.lr=0.001)"), std::string::npos);
+}
+
+TEST_F(TableTest, SettingsThatDifferOnlyBetweenCellsAreNamedUnderTheTable) {
+  fs::remove_all(root);
+  fake_run(root / "a", "hopper-medium", "gru", 0, 50, 50, 50, 1e-4);
+  fake_run(root / "b", "walker2d-medium", "gru", 0, 60, 60, 60, 1e-3);
+  auto t = aggregate_scores(read_run_scores({root.string()}), "window", "first");
+  ASSERT_EQ(t.columns.size(), 1u);
+  ASSERT_EQ(t.notes.size(), 1u);
+  EXPECT_NE(t.notes[0].find("train.lr"), std::string::npos) << t.notes[0];
+  EXPECT_NE(table_markdown(t).find("Note: runs in different cells also differ in train.lr"), std::string::npos);
+}
+
+TEST(PaperScore, DecisionTransformerNumbersForD4rlNamesOnly) {
+  EXPECT_DOUBLE_EQ(paper_score("hopper_medium-v2"), 67.6);
+  EXPECT_DOUBLE_EQ(paper_score("walker2d-medium-expert"), 108.1);
+  EXPECT_TRUE(std::isnan(paper_score("hopper-medium-seqrl")));  // our own data: no paper number
+}
+
 TEST_F(TableTest, MarkdownAndCsvLabelFinalAndBest) {
   auto t = aggregate_scores(read_run_scores({root.string()}), "window", "first");
   auto md = table_markdown(t);
@@ -74,11 +141,11 @@ TEST_F(TableTest, MarkdownAndCsvLabelFinalAndBest) {
   EXPECT_NE(md.find("### Best during training"), std::string::npos);
   EXPECT_NE(md.find("| hopper-medium | 70.0 ± 8.2 (3) | 55.0 ± 0.0 (1) |"), std::string::npos) << md;
   auto csv = table_csv(t);
-  EXPECT_NE(csv.find("hopper-medium,mingru,window,first,3,70,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("hopper-medium,mingru,mingru,window,first,3,70,"), std::string::npos) << csv;
 }
 
 TEST_F(TableTest, BrokenEvalJsonIsNamed) {
-  std::ofstream(root / "a" / "eval.json") << "{\"final\": [ {\"target\": 1";
+  std::ofstream(root / "a" / "eval.json") << "{\"schema\": \"seqrl-eval/1\", \"final\": [ {\"target\": 1";
   try {
     read_run_scores({root.string()});
     FAIL();

@@ -20,7 +20,7 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
                         &out),
             0)
       << out;
-  auto results = YAML::LoadFile(json)["results"];
+  auto results = YAML::LoadFile(json)["final"];
   ASSERT_EQ(results.size(), 4u) << out;
   for (size_t i = 0; i < 4; i += 2) {
     ASSERT_EQ(results[i]["mode"].as<std::string>(), "recurrent");
@@ -35,7 +35,7 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
   ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --runtime --episodes 1 --out " + json, &out),
             0)
       << out;
-  results = YAML::LoadFile(json)["results"];
+  results = YAML::LoadFile(json)["final"];
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime");
 }
