@@ -159,6 +159,13 @@ torch::Tensor CheckpointReader::tensor(const std::string& name) {
 
 double CheckpointReader::number(const std::string& name) { return tensor(name).item<double>(); }
 
+bool CheckpointReader::has(const std::string& name) {
+  torch::Tensor t;
+  if (archive_.try_read(name, t)) return true;
+  torch::serialize::InputArchive sub;
+  return archive_.try_read(name, sub);
+}
+
 std::string CheckpointReader::text(const std::string& name) {
   auto t = tensor(name).contiguous();
   return std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), static_cast<size_t>(t.numel()));

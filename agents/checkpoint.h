@@ -34,6 +34,8 @@ class CheckpointReader {
   // Throws seqrl::Error naming the path if it is missing, not a checkpoint, or fails its
   // checksum. A file without a trailer (written before checksums) loads with a warning.
   explicit CheckpointReader(const std::string& path);
+  // Whether the checkpoint holds an entry (tensor, number, text or module) of that name.
+  bool has(const std::string& name);
   // Each throws seqrl::Error naming the path and the missing/mismatched entry.
   void module(const std::string& name, torch::nn::Module& module);
   void optimizer(const std::string& name, torch::optim::Optimizer& optimizer);

@@ -57,6 +57,8 @@ RunLock::RunLock(const std::string& run_dir) {
 
 RunLock::~RunLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+}
+
 namespace {
 
 std::string host_name() {
