@@ -132,12 +132,12 @@ TEST(FaultInjection, AFailingWriteFsyncOrRenameAtAnyCallLosesAtMostOneCheckpoint
   const int64_t steps = 20, every = 5;
 
   // A clean run, recording every write/fsync/rename it makes.
+  auto clean = make_run(root / "clean", data, steps, every);
   std::vector<std::string> calls;
   set_file_fault_hook([&](FileOp, const std::string& path) {
     calls.push_back(path);
     return 0;
   });
-  auto clean = make_run(root / "clean", data, steps, every);
   ASSERT_EQ(train_decision_model(clean.config, clean.dir, false), 0);
   set_file_fault_hook(nullptr);
   const auto expected_rows = step_column(clean.dir);
@@ -259,7 +259,8 @@ TEST(TrainSignal, CtrlCDuringTheFinalEvaluationStopsPromptlyWith130) {
   done = true;
   interrupter.join();
   EXPECT_EQ(code, 130);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), 5.0);
+  // Well before the 800 evaluation episodes could finish (generous: CI machines are shared).
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), 20.0);
   EXPECT_FALSE(fs::exists(fs::path(run.dir) / "eval.json"));
   EXPECT_EQ(open_checkpoint(run.dir).number("step"), 10);  // what was saved is kept
   fs::remove_all(root);
