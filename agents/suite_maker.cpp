@@ -231,7 +231,7 @@ void adopt_suite_policy(Suite& suite, const std::string& name, const std::string
   suite.find(e.env + "-medium-expert").recorded.reset();
   save_suite(suite);
   spdlog::info("{}: adopted {} (step {}): deterministic return {:.1f} +- {:.1f} over {} episodes (normalized {:.1f})",
-               name, ckpt, step, mean, sd, episodes, normalized_score(e.env, mean));
+               name, ckpt, step, mean, sd, episodes, d4rl_normalized_score(e.env, mean));
 }
 
 }  // namespace seqrl
