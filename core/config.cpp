@@ -92,6 +92,22 @@ bool scalar_as(const YAML::Node& node, T& out) {
   }
 }
 
+// Valid UTF-8 without control characters: what config.yaml can hold and read back unchanged.
+bool printable_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool parse_text(const YAML::Node& node, std::string& out) { return scalar_as(node, out) && printable_utf8(out); }
+
 bool parse_double(const YAML::Node& node, double& out) {
   if (!scalar_as(node, out)) return false;
   return std::isfinite(out);  // NaN/Inf are never valid settings
@@ -180,7 +196,7 @@ void Config::add_integer_valued(const std::string& key, double* value, double lo
 
 void Config::add(const std::string& key, std::string* value, std::vector<std::string> choices,
                  const std::string& help) {
-  std::string expected = "a string";
+  std::string expected = "a string (printable UTF-8)";
   if (!choices.empty()) {
     expected = "one of";
     for (const auto& c : choices) expected += " " + c;
@@ -188,7 +204,7 @@ void Config::add(const std::string& key, std::string* value, std::vector<std::st
   add_entry(key, {"string", expected, help,
                   [=](const YAML::Node& n) {
                     std::string v;
-                    if (!scalar_as(n, v)) return false;
+                    if (!parse_text(n, v)) return false;
                     if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) return false;
                     *value = v;
                     return true;
@@ -199,10 +215,10 @@ void Config::add(const std::string& key, std::string* value, std::vector<std::st
 bool is_dataset_name(const std::string& value) { return value.rfind("seqrl:", 0) == 0 || value.rfind("d4rl:", 0) == 0; }
 
 void Config::add_path(const std::string& key, std::string* value, const std::string& help) {
-  Entry e{"path", "a non-empty path", help,
+  Entry e{"path", "a non-empty path of printable UTF-8", help,
           [=](const YAML::Node& n) {
             std::string v;
-            if (!scalar_as(n, v) || v.empty()) return false;
+            if (!parse_text(n, v) || v.empty()) return false;
             *value = v;
             return true;
           },

@@ -108,7 +108,8 @@ bool DecisionModelImpl::backbone_state_is_constant() {
   const auto x = torch::zeros({1, config_.backbone_config.dim}, embed_state_->weight.options());
   auto elements = [&] {
     int64_t n = 0;
-    for (const auto& t : state) n += t.defined() ? t.numel() : 0;
+    for (const auto& layer : state)
+      for (const auto& t : layer) n += t.defined() ? t.numel() : 0;
     return n;
   };
   backbone_->step(x, state);

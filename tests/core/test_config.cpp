@@ -320,6 +320,13 @@ TEST_F(ConfigTest, PathsAreTakenVerbatimFromTheCommandLine) {
   c.apply_overrides({"data.path="});
   auto msg = error_of([&] { c.resolve(); });
   EXPECT_NE(msg.find("command line: data.path = \"\": expected a non-empty path"), std::string::npos) << msg;
+  // Control characters and invalid UTF-8 could not be read back from config.yaml (found by fuzz_config).
+  for (const std::string value : {std::string("a\x10" "b.hdf5"), std::string("mi\x9b\x8a.hdf5")}) {
+    Config c2;
+    c2.add_path("data.path", &path, "dataset");
+    c2.apply_overrides({"data.path=" + value});
+    EXPECT_NE(error_of([&] { c2.resolve(); }).find("printable UTF-8"), std::string::npos) << value;
+  }
 }
 
 TEST_F(ConfigTest, PathsInAFileResolveAgainstItsFolderButDatasetNamesStayNames) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/atomic_file.h"
 #include "tests/export/runtime_fixture.h"
 
 using namespace seqrl::testing;
@@ -38,6 +39,22 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
   results = YAML::LoadFile(json)["final"];
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime");
+}
+
+TEST(ExportCli, CheckpointOptionPicksThatCheckpoint) {
+  auto dir = temp_dir("export_checkpoint");
+  std::string out;
+  auto run = train_tiny_run(dir, "lru", &out);
+  ASSERT_FALSE(run.empty()) << out;
+  auto last = export_tiny_run(dir, run, &out);
+  ASSERT_FALSE(last.empty()) << out;
+  auto step = (dir / "step3.sqp").string();
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " export " + run.string() + " --checkpoint step_3 -o " + step, &out), 0)
+      << out;
+  EXPECT_EQ(seqrl::read_file(step), seqrl::read_file(last));  // the run's last checkpoint is step 3
+  EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " export " + run.string() + " --checkpoint step_9 -o " + step, &out), 1)
+      << out;
+  EXPECT_NE(out.find("step_9"), std::string::npos) << out;
 }
 
 }  // namespace

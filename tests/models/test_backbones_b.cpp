@@ -109,19 +109,20 @@ TEST(Mamba, StepCarriesTheConvWindowAndSsmState) {
   auto backbone = make_f64("mamba", config);
   torch::NoGradGuard no_grad;
   auto state = backbone->initial_state(2);
-  ASSERT_EQ(state.size(), 2u);
-  EXPECT_EQ(state[0].sizes(), torch::IntArrayRef({2, 32, 4}));  // [B, E, d_conv]
-  EXPECT_EQ(state[1].sizes(), torch::IntArrayRef({2, 32, 8}));  // [B, E, N]
+  ASSERT_EQ(state.size(), 1u);  // one layer
+  ASSERT_EQ(state[0].size(), 2u);  // conv window, SSM state
+  EXPECT_EQ(state[0][0].sizes(), torch::IntArrayRef({2, 32, 4}));  // [B, E, d_conv]
+  EXPECT_EQ(state[0][1].sizes(), torch::IntArrayRef({2, 32, 8}));  // [B, E, N]
   auto x = torch::randn({2, 3, 16}, torch::kFloat64);
   backbone->step(x.select(1, 0), state);
-  auto after_one = state[0].clone();
+  auto after_one = state[0][0].clone();
   // The newest conv input enters at the end, older slots are still zero.
   EXPECT_EQ(after_one.narrow(2, 0, 3).abs().max().item<double>(), 0.0);
   EXPECT_GT(after_one.select(2, 3).abs().max().item<double>(), 0.0);
-  EXPECT_GT(state[1].abs().max().item<double>(), 0.0);
+  EXPECT_GT(state[0][1].abs().max().item<double>(), 0.0);
   backbone->step(x.select(1, 1), state);
   // It shifts left by one per step.
-  EXPECT_TRUE(torch::equal(state[0].select(2, 2), after_one.select(2, 3)));
+  EXPECT_TRUE(torch::equal(state[0][0].select(2, 2), after_one.select(2, 3)));
 }
 
 TEST(S4, MatchesNaiveComplexZohRecurrence) {

@@ -60,7 +60,7 @@ std::vector<std::string> registered_in_sources() {
     if (entry.path().extension() != ".cpp") continue;
     std::ifstream in(entry.path());
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::regex registrar(R"(BackboneRegistrar registrar\((?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")");
+    const std::regex registrar(R"re(BackboneRegistrar registrar\((?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")re");
     for (std::sregex_iterator it(text.begin(), text.end(), registrar), end; it != end; ++it) names.push_back((*it)[1]);
   }
   std::sort(names.begin(), names.end());
