@@ -59,6 +59,7 @@ void DtConfig::bind(Config& c) {
   c.add("train.reward_scale", &reward_scale, 1e-6, 1e9, "returns-to-go are divided by this");
   c.add("train.log_every", &log_every, 1, int64_t(1) << 40, "steps between metrics rows");
   c.add("train.checkpoint_every", &checkpoint_every, 1, int64_t(1) << 40, "steps between checkpoints");
+  c.rename("train.ckpt_every", "train.checkpoint_every");  // before the sweep work
   c.add("train.eval_every", &eval_every, 0, int64_t(1) << 40, "steps between evaluations (0: end only)");
   c.add("eval.targets", &targets, -1e9, 1e9, "target returns (empty: the DT paper's for the env)");
   c.add("eval.episodes", &episodes, 1, 100000, "episodes per target and mode, final evaluation");

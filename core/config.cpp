@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/log.h"
 
 namespace seqrl {
 namespace fs = std::filesystem;
@@ -277,9 +278,19 @@ void Config::flatten(const YAML::Node& node, const std::string& prefix, const st
     return;
   }
   if (prefix.empty()) throw Error(source + ": expected a mapping of settings at the top level");
+  const std::string key = current_name(prefix, source);
   // yaml-cpp keeps both entries of a repeated key; one would silently win.
-  if (!seen.insert(prefix).second) throw Error(source + ": " + line_of(node) + ": duplicate key '" + prefix + "'");
-  pending_[prefix] = {node, source, base_dir};
+  if (!seen.insert(key).second) throw Error(source + ": " + line_of(node) + ": duplicate key '" + key + "'");
+  pending_[key] = {node, source, base_dir};
+}
+
+void Config::rename(const std::string& old_key, const std::string& new_key) { renamed_[old_key] = new_key; }
+
+std::string Config::current_name(const std::string& key, const std::string& source) const {
+  auto it = renamed_.find(key);
+  if (it == renamed_.end()) return key;
+  spdlog::warn("{}: '{}' is the former name of '{}'; read as that", source, key, it->second);
+  return it->second;
 }
 
 namespace {
@@ -350,7 +361,7 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
     auto eq = o.find('=');
     if (eq == std::string::npos || eq == 0)
       throw UsageError("override '" + o + "': expected key=value (e.g. train.steps=2000)");
-    auto key = o.substr(0, eq);
+    auto key = current_name(o.substr(0, eq), "command line");
     auto text = o.substr(eq + 1);
     auto entry = entries_.find(key);
     YAML::Node value;

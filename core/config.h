@@ -45,6 +45,10 @@ class Config {
   void add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help);
   void add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help);
 
+  // A key's former name: configs and run folders written by an older seqrl (e.g. run.root,
+  // now run.out_dir) still load; the old name is read as `new_key` with a warning naming the
+  // source. Giving both names in one file is a duplicate key.
+  void rename(const std::string& old_key, const std::string& new_key);
   // Reads a YAML file; its optional top-level `defaults:` (a path or list of paths, relative
   // to the file) is merged first, in order, so the file's own values win. An empty file, a
   // repeated key, a non-scalar key or a document over 100k nodes (aliases expanded) is an error
@@ -90,6 +94,9 @@ class Config {
   std::map<std::string, Entry> entries_;
   std::vector<std::string> order_;
   std::map<std::string, Pending> pending_;
+  std::map<std::string, std::string> renamed_;  // old key -> current key
+  // `key` under its current name (warns when it is a former one).
+  std::string current_name(const std::string& key, const std::string& source) const;
 };
 
 // True for a dataset name, "seqrl:<name>" or "d4rl:<name>" (datasets/suite.h): a name, not a

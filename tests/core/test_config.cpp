@@ -395,3 +395,30 @@ TEST_F(ConfigTest, ResolvedYamlPrintsNumbersReadablyAndExactly) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(ConfigTest, FormerKeyNamesAreReadAsTheCurrentOnes) {
+  Settings s;
+  Config c;
+  s.bind(c);
+  c.rename("train.iterations", "train.steps");
+  c.load_yaml(write("old.yaml", "train:\n  iterations: 7\n"));
+  c.resolve();
+  EXPECT_EQ(s.steps, 7) << "an old run folder's config.yaml still loads";
+  EXPECT_EQ(c.to_yaml().find("iterations"), std::string::npos) << "written back under the current name";
+
+  Config c2;
+  s.bind(c2);
+  c2.rename("train.iterations", "train.steps");
+  c2.apply_overrides({"train.iterations=9"});
+  c2.resolve();
+  EXPECT_EQ(s.steps, 9);
+
+  // Both names in one file would let one silently win: a duplicate key.
+  Config c3;
+  s.bind(c3);
+  c3.rename("train.iterations", "train.steps");
+  auto msg = error_of([&] { c3.load_yaml(write("both.yaml", "train:\n  steps: 1\n  iterations: 2\n")); });
+  EXPECT_NE(msg.find("duplicate key 'train.steps'"), std::string::npos) << msg;
+}
+}  // namespace
