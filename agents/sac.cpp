@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "agents/checkpoint.h"
@@ -50,6 +51,7 @@ void SacRunConfig::bind(Config& cfg) {
   cfg.add("run.checkpoint_every", &checkpoint_every, 1, 100'000'000, "steps between checkpoints/step_N.pt");
   cfg.add("run.save_replay", &save_replay, "save the replay buffer with each checkpoint (resume, medium-replay)");
   cfg.add_path("run.out_dir", &out_dir, "folder that receives run folders");
+  cfg.rename("run.root", "run.out_dir");  // before the sweep work (run folders of 2026-12-01)
   cfg.add("run.name", &name, {}, "run folder name prefix");
   sac.bind(cfg, "sac");
 }
@@ -293,6 +295,15 @@ Actor Sac::load_actor(CheckpointReader& r, torch::Device device) {
 
 namespace {
 
+// Env state vectors in a checkpoint: float64 tensors, so they come back exactly.
+torch::Tensor values_tensor(const std::vector<double>& v) {
+  return torch::tensor(v, torch::TensorOptions().dtype(torch::kFloat64));
+}
+std::vector<double> tensor_values(const torch::Tensor& t) {
+  auto c = t.to(torch::kFloat64).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
 const std::vector<std::string> kMetricColumns = {
     "step", "wall_s", "critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "q_mean",
     "episodes", "episode_return", "episode_length", "eval_return", "eval_return_std", "eval_normalized",
@@ -341,6 +352,9 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
 
   int64_t step = 0, episode = 0;
   double wall_before = 0;  // wall time of earlier sessions of this run
+  std::optional<EnvState> env_state;  // where the checkpoint's episode stood
+  double ep_return = 0;
+  int64_t ep_length = 0;
   if (!resume_dir.empty()) {
     CheckpointReader r(resolve_checkpoint(dir));
     agent.load(r);
@@ -349,6 +363,13 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     wall_before = r.number(r.has("wall_s") ? "wall_s" : "wall_time");  // "wall_time": checkpoints before the rename
     rng_from_text(rng, r.text("rng"), r.path());
     r.torch_rng();
+    if (r.has("env_qpos")) {  // checkpoints before 2026-12-02 have none: a fresh episode then
+      env_state = EnvState{tensor_values(r.tensor("env_qpos")), tensor_values(r.tensor("env_qvel")),
+                           tensor_values(r.tensor("env_qacc_warmstart")), r.number("env_time"),
+                           static_cast<int>(r.number("env_elapsed_steps"))};
+      ep_return = r.number("episode_return_so_far");
+      ep_length = static_cast<int64_t>(r.number("episode_length_so_far"));
+    }
     if (!fs::exists(replay_path))
       throw Error(replay_path + ": missing; cannot resume a run saved with run.save_replay=false");
     int64_t total = 0;
@@ -391,15 +412,28 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     w.text("config", cfg.to_yaml());
     w.number("replay_total_added", static_cast<double>(buffer.total_added()));
     w.number("wall_s", wall());
+    const EnvState es = env.state();
+    w.tensor("env_qpos", values_tensor(es.qpos));
+    w.tensor("env_qvel", values_tensor(es.qvel));
+    w.tensor("env_qacc_warmstart", values_tensor(es.qacc_warmstart));
+    w.number("env_time", es.time);
+    w.number("env_elapsed_steps", es.elapsed_steps);
+    w.number("episode_return_so_far", ep_return);
+    w.number("episode_length_so_far", static_cast<double>(ep_length));
     if (numbered) w.save((fs::path(ckpt_dir) / ("step_" + std::to_string(step) + ".pt")).string());
     w.save((fs::path(ckpt_dir) / "last.pt").string());
   };
 
   const double uniform_log_prob = -spec.act_dim * std::log(2.0);  // U(-1, 1)^act_dim
-  // A resumed run starts a fresh episode: the env's mid-episode state is not checkpointed.
-  auto obs = env.reset(static_cast<uint64_t>(run.seed) * 1'000'003ull + episode);
-  double ep_return = 0, last_return = NAN, last_length = NAN;
-  int64_t ep_length = 0;
+  // A resumed run continues the checkpoint's episode exactly, so it equals an uninterrupted run.
+  std::vector<double> obs;
+  if (env_state) {
+    obs = env.set_state(*env_state);
+  } else {
+    if (!resume_dir.empty()) spdlog::warn("{}: the checkpoint holds no env state (older seqrl): a fresh episode", dir);
+    obs = env.reset(static_cast<uint64_t>(run.seed) * 1'000'003ull + episode);
+  }
+  double last_return = NAN, last_length = NAN;
   SacStats sum;
   int64_t n_updates = 0, window_start = step;
   auto window_t = std::chrono::steady_clock::now();

@@ -133,20 +133,23 @@ std::vector<double> Env::reset(uint64_t seed) {
   return reset_to(qpos, qvel);
 }
 
+namespace {
+void check_state_vector(const char* what, const std::vector<double>& v, int n, const std::string& env) {
+  if (static_cast<int>(v.size()) != n) {
+    throw Error(std::string(what) + ": expected " + std::to_string(n) + " values for " + env + ", got " +
+                std::to_string(v.size()));
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) throw Error(std::string(what) + ": value " + std::to_string(i) + " is not finite");
+  }
+}
+}  // namespace
+
 std::vector<double> Env::reset_to(const std::vector<double>& qpos, const std::vector<double>& qvel) {
   Impl& s = *impl_;
   const mjModel* m = s.model.get();
-  auto check = [&](const char* what, const std::vector<double>& v, int n) {
-    if (static_cast<int>(v.size()) != n) {
-      throw Error(std::string(what) + ": expected " + std::to_string(n) + " values for " + spec().name + ", got " +
-                  std::to_string(v.size()));
-    }
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!std::isfinite(v[i])) throw Error(std::string(what) + ": value " + std::to_string(i) + " is not finite");
-    }
-  };
-  check("qpos", qpos, m->nq);
-  check("qvel", qvel, m->nv);
+  check_state_vector("qpos", qpos, m->nq, spec().name);
+  check_state_vector("qvel", qvel, m->nv, spec().name);
   mj_resetData(m, s.data);
   std::copy(qpos.begin(), qpos.end(), s.data->qpos);
   std::copy(qvel.begin(), qvel.end(), s.data->qvel);
@@ -182,6 +185,35 @@ StepResult Env::step(const std::vector<double>& action) {
   s.elapsed += 1;
   out.truncated = s.elapsed >= r.spec.max_episode_steps;
   return out;
+}
+
+EnvState Env::state() const {
+  const mjModel* m = impl_->model.get();
+  const mjData* d = impl_->data;
+  return {{d->qpos, d->qpos + m->nq}, {d->qvel, d->qvel + m->nv}, {d->qacc_warmstart, d->qacc_warmstart + m->nv},
+          d->time, impl_->elapsed};
+}
+
+std::vector<double> Env::set_state(const EnvState& state) {
+  Impl& s = *impl_;
+  const mjModel* m = s.model.get();
+  check_state_vector("qpos", state.qpos, m->nq, spec().name);
+  check_state_vector("qvel", state.qvel, m->nv, spec().name);
+  check_state_vector("qacc_warmstart", state.qacc_warmstart, m->nv, spec().name);
+  if (!std::isfinite(state.time) || state.elapsed_steps < 0 || state.elapsed_steps >= s.rules->spec.max_episode_steps)
+    throw Error("env state: time " + std::to_string(state.time) + ", elapsed steps " +
+                std::to_string(state.elapsed_steps) + ": expected a finite time and 0 <= steps < " +
+                std::to_string(s.rules->spec.max_episode_steps));
+  mj_resetData(m, s.data);
+  std::copy(state.qpos.begin(), state.qpos.end(), s.data->qpos);
+  std::copy(state.qvel.begin(), state.qvel.end(), s.data->qvel);
+  s.data->time = state.time;
+  mj_forward(m, s.data);  // derived quantities; the next mj_step recomputes them from the same inputs
+  // After mj_forward: it leaves its own solution as the warm start, which moves the next step
+  // by an ulp (the original's warm start is the last integrator stage's).
+  std::copy(state.qacc_warmstart.begin(), state.qacc_warmstart.end(), s.data->qacc_warmstart);
+  s.elapsed = state.elapsed_steps;
+  return s.observation();
 }
 
 std::vector<double> Env::qpos() const { return {impl_->data->qpos, impl_->data->qpos + impl_->model->nq}; }

@@ -29,6 +29,15 @@ struct StepResult {
   bool truncated = false;   // time limit reached
 };
 
+// Everything the next step depends on: MuJoCo's integration state (the solver's warm start
+// included, so a restored env steps bit for bit as the original) and the episode clock. SAC
+// checkpoints carry it so a resumed run continues mid-episode exactly.
+struct EnvState {
+  std::vector<double> qpos, qvel, qacc_warmstart;
+  double time = 0;
+  int elapsed_steps = 0;
+};
+
 class Env {
  public:
   explicit Env(const std::string& name);
@@ -43,6 +52,10 @@ class Env {
   // Actions are clipped to [-1, 1] first (as D4RL's wrapper does). Throws seqrl::Error on a
   // wrong action width.
   StepResult step(const std::vector<double>& action);
+  EnvState state() const;
+  // Restores a state() of an env of the same kind; returns its observation. Throws seqrl::Error
+  // on wrong sizes or non-finite values.
+  std::vector<double> set_state(const EnvState& state);
   std::vector<double> qpos() const;
   std::vector<double> qvel() const;
   int elapsed_steps() const;

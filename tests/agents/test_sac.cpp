@@ -313,5 +313,55 @@ TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
   fs::remove_all(root);
 }
 
+// An interrupted run resumed from its checkpoint is the uninterrupted run: same actor, critics
+// and replay rows bit for bit, same metrics. The interruption falls mid-episode, so the env's
+// state (MuJoCo's, warm start included) and the episode's return so far come from the checkpoint.
+TEST(SacCli, AResumedRunEqualsTheUninterruptedOne) {
+  auto root = fs::temp_directory_path() / ("seqrl_sac_resume_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const std::string tiny = " sac.hidden=[32,32] sac.batch_size=32 run.start_steps=100 run.log_every=50"
+                           " run.eval_every=150 run.eval_episodes=1 run.checkpoint_every=200";
+  auto start = [&](const std::string& name, int steps) {
+    auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=" +
+                std::to_string(steps) + " run.out_dir=" + (root / name).string() + tiny);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return fs::directory_iterator(root / name)->path();
+  };
+  const auto straight = start("straight", 600);
+  const auto resumed = start("resumed", 300);
+  {
+    CheckpointReader at300((resumed / "checkpoints/last.pt").string());
+    ASSERT_EQ(at300.number("step"), 300);
+    EXPECT_GT(at300.number("episode_length_so_far"), 0) << "the interruption falls mid-episode";
+  }
+  auto r = sh("sac --resume " + resumed.string() + " run.steps=600");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("no env state"), std::string::npos) << r.out;
+
+  CheckpointReader a((straight / "checkpoints/last.pt").string()), b((resumed / "checkpoints/last.pt").string());
+  auto actor_a = Sac::load_actor(a, torch::kCPU), actor_b = Sac::load_actor(b, torch::kCPU);
+  auto pa = actor_a->parameters(), pb = actor_b->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "actor parameter " << i;
+  for (const char* k : {"env_qpos", "env_qvel", "env_qacc_warmstart"}) EXPECT_TRUE(torch::equal(a.tensor(k), b.tensor(k))) << k;
+  EXPECT_EQ(a.number("episode"), b.number("episode"));
+  EXPECT_EQ(a.number("episode_return_so_far"), b.number("episode_return_so_far"));
+  int64_t total_a = 0, total_b = 0;
+  auto rows_a = load_replay_rows((straight / "checkpoints/replay.pt").string(), &total_a);
+  auto rows_b = load_replay_rows((resumed / "checkpoints/replay.pt").string(), &total_b);
+  EXPECT_EQ(total_a, 600);
+  EXPECT_EQ(total_b, 600);
+  for (const auto& [k, v] : rows_a) EXPECT_TRUE(torch::equal(v, rows_b.at(k))) << k;
+
+  // metrics.csv: every column but the clock ones.
+  auto ma = read_csv((straight / "metrics.csv").string()), mb = read_csv((resumed / "metrics.csv").string());
+  ASSERT_EQ(ma.size(), mb.size());
+  for (size_t row = 0; row < ma.size(); ++row)
+    for (size_t c = 0; c < ma[0].size(); ++c)
+      if (ma[0][c] != "wall_s" && ma[0][c] != "env_steps_per_s")
+        EXPECT_EQ(ma[row][c], mb[row][c]) << ma[0][c] << " at row " << row;
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace seqrl

@@ -168,6 +168,47 @@ TEST_P(EachEnv, BadInputThrowsNamedErrors) {
   EXPECT_THROW(env.reset_to(qpos0(GetParam()), std::vector<double>(env.spec().nv + 2, 0.0)), Error);
 }
 
+// A checkpointed state resumes the episode bit for bit: same observations, rewards, flags and
+// clock as the env that kept going (what lets a resumed SAC run equal an uninterrupted one).
+TEST_P(EachEnv, SetStateContinuesTheEpisodeExactly) {
+  Env original(GetParam());
+  original.reset(11);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  auto action = [&] {
+    std::vector<double> a(original.spec().act_dim);
+    for (auto& x : a) x = u(rng);
+    return a;
+  };
+  for (int t = 0; t < 137; ++t) original.step(action());
+  const EnvState saved = original.state();
+  EXPECT_EQ(saved.elapsed_steps, 137);
+
+  Env restored(GetParam());
+  restored.reset(999);  // some other episode first: nothing of it may leak into the restore
+  for (int t = 0; t < 20; ++t) restored.step(std::vector<double>(original.spec().act_dim, 0.3));
+  restored.set_state(saved);
+  for (int t = 0; t < 300; ++t) {
+    const auto a = action();
+    const auto x = original.step(a), y = restored.step(a);
+    ASSERT_EQ(x.obs, y.obs) << "step " << t;
+    ASSERT_EQ(x.reward, y.reward) << "step " << t;
+    ASSERT_EQ(x.terminated, y.terminated) << "step " << t;
+    ASSERT_EQ(x.truncated, y.truncated) << "step " << t;
+  }
+  EXPECT_EQ(restored.elapsed_steps(), 437);
+
+  auto bad = saved;
+  bad.qacc_warmstart.pop_back();
+  EXPECT_THROW(restored.set_state(bad), Error);
+  bad = saved;
+  bad.qvel[0] = std::nan("");
+  EXPECT_THROW(restored.set_state(bad), Error);
+  bad = saved;
+  bad.elapsed_steps = 1000;
+  EXPECT_THROW(restored.set_state(bad), Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Envs, EachEnv, ::testing::Values("halfcheetah", "hopper", "walker2d"));
 
 // One step from a given state with zero action; health is judged on the state after the step.
