@@ -1,7 +1,6 @@
 #include "agents/suite_maker.h"
 
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -15,6 +14,7 @@
 #include "core/d4rl.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/run_dir.h"
 #include "datasets/dataset.h"
 #include "envs/env.h"
 
@@ -51,12 +51,6 @@ std::string compare_stats(const SuiteStats& got, const SuiteStats& want) {
   return diff;
 }
 
-std::string hostname() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 // The SAC re-run that medium-replay's buffer comes from: the adopted run's own config.yaml and
 // seed, stopped at the medium policy's step, on one thread (the original ran on one; BLAS
 // results may differ with the thread count). Returns the checkpoint at that step.
@@ -73,10 +67,12 @@ std::string rerun_sac(const Suite& suite, const SuiteEntry& e, const std::string
                 std::to_string(e.sac_seed));
   if (e.policy_step % run.checkpoint_every != 0)
     throw Error(e.name + ": policy_step " + std::to_string(e.policy_step) + " is not a multiple of run.checkpoint_every");
-  const int threads = torch::get_num_threads();
-  torch::set_num_threads(1);
+  struct OneThread {  // restored on every way out, a failed re-run included
+    int before = torch::get_num_threads();
+    OneThread() { torch::set_num_threads(1); }
+    ~OneThread() { torch::set_num_threads(before); }
+  } one_thread;
   auto result = run_sac(run, cfg, "");
-  torch::set_num_threads(threads);
   return (fs::path(result.dir) / "checkpoints" / ("step_" + std::to_string(e.policy_step) + ".pt")).string();
 }
 
@@ -143,17 +139,32 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
     const auto& medium = suite.find(e.env + "-medium");
     if (e.sac_config.empty() || medium.policy.empty())
       throw Error(suite.dir + "/suite.json: " + name + ": needs sac_config and the medium policy (adopt one first)");
-    const std::string work = (final_path.parent_path() / "work").string();
-    auto ckpt = rerun_sac(suite, e, work);
-    double diff = actor_difference(ckpt, in_suite(suite, medium.policy));
-    if (diff != 0)
-      spdlog::warn("{}: the SAC re-run's step-{} actor differs from the shipped medium policy by up to {:.3g} "
-                   "(another CPU or BLAS?)", name, e.policy_step, diff);
-    else
-      spdlog::info("{}: the SAC re-run reproduced the shipped medium policy exactly", name);
-    c.policy = ckpt;
-    collect(c);
-    fs::remove_all(fs::path(ckpt).parent_path().parent_path());
+    const std::string shipped = in_suite(suite, medium.policy);
+    if (!options.replay_from.empty()) {
+      // The original run, still on disk: its buffer (replay.pt, never wrapped) starts with the
+      // rows up to the medium step, so no re-run is needed. It must be the run the policy came from.
+      const std::string ckpt = (fs::path(options.replay_from) / "checkpoints" /
+                                ("step_" + std::to_string(e.policy_step) + ".pt")).string();
+      if (!fs::is_regular_file(ckpt))
+        throw Error(ckpt + ": missing; --replay-from needs the SAC run " + medium.name + "'s policy was adopted from");
+      if (double diff = actor_difference(ckpt, shipped); diff != 0)
+        throw Error(ckpt + ": its actor differs from the shipped " + medium.name + " policy by up to " +
+                    fmt::format("{:.3g}", diff) + "; --replay-from needs the run that policy was adopted from");
+      c.policy = ckpt;
+      collect(c);
+    } else {
+      const std::string work = (final_path.parent_path() / "work").string();
+      auto ckpt = rerun_sac(suite, e, work);
+      double diff = actor_difference(ckpt, shipped);
+      if (diff != 0)
+        spdlog::warn("{}: the SAC re-run's step-{} actor differs from the shipped medium policy by up to {:.3g} "
+                     "(another CPU or BLAS?)", name, e.policy_step, diff);
+      else
+        spdlog::info("{}: the SAC re-run reproduced the shipped medium policy exactly", name);
+      c.policy = ckpt;
+      collect(c);
+      fs::remove_all(fs::path(ckpt).parent_path().parent_path());
+    }
   } else {  // medium-expert
     c.inputs = {ensure_part(suite, e.env, "medium"), ensure_part(suite, e.env, "expert")};
     collect(c);
@@ -164,7 +175,7 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
   if (options.record) {
     e.recorded = result.stats;
     e.make_seconds = result.seconds;
-    e.made_on = hostname();
+    e.made_on = host_name();
     save_suite(suite);
     result.check = "recorded";
   } else if (e.recorded) {

@@ -1,7 +1,8 @@
 // Making the seqrl locomotion suite's files (datasets/suite.h) from their records:
 //   random, medium, expert   rollouts (agents/collector.h) of uniform actions or a shipped actor
 //   medium-replay            a deterministic re-run of the SAC run up to the medium policy's step,
-//                            then its replay buffer (too large to ship: 100k+ float64 rows)
+//                            then its replay buffer (too large to ship: 100k+ float64 rows); or
+//                            the original run's buffer when that run is at hand (replay_from)
 //   medium-expert            the medium file cut after its last finished episode, then expert
 // and checking what came out against the recorded statistics.
 #pragma once
@@ -14,6 +15,9 @@ namespace seqrl {
 struct SuiteMakeOptions {
   std::string out;      // "" : suite_file(name)
   bool record = false;  // store the statistics (and time) in suite.json instead of checking them
+  // medium-replay only: cut the buffer from this SAC run folder (the one the medium policy was
+  // adopted from) instead of re-running SAC; its step-N actor must equal the shipped policy.
+  std::string replay_from;
 };
 
 struct SuiteMakeResult {

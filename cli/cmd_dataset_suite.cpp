@@ -1,6 +1,6 @@
 // The seqrl locomotion suite (datasets/suite.h):
 //   seqrl dataset list [--json]                   the suite's table beside D4RL's published one
-//   seqrl dataset make NAME... [--out F] [--record]  regenerate files and check their statistics
+//   seqrl dataset make NAME... [--out F] [--record] [--replay-from RUN]  regenerate files and check them
 //   seqrl dataset adopt NAME --checkpoint CKPT    ship a SAC policy as NAME's source (maintainers)
 #include <cmath>
 #include <cstdio>
@@ -52,24 +52,18 @@ void print_table(const Suite& suite) {
 }
 
 void print_json(const Suite& suite) {
-  nlohmann::json list = nlohmann::json::array();
-  auto stats = [](const SuiteStats& s) {
-    return nlohmann::json{{"transitions", s.transitions}, {"episodes", s.episodes},
-                          {"return_mean", s.return_mean}, {"return_std", std::isnan(s.return_std) ? nlohmann::json(nullptr) : nlohmann::json(s.return_std)},
-                          {"normalized_mean", s.normalized_mean},
-                          {"normalized_std", std::isnan(s.normalized_std) ? nlohmann::json(nullptr) : nlohmann::json(s.normalized_std)}};
-  };
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& e : suite.entries) {
-    nlohmann::json d = {{"name", e.name}, {"env", e.env}, {"kind", e.kind}, {"file", suite_file(e.name)},
+    nlohmann::ordered_json d = {{"name", e.name}, {"env", e.env}, {"kind", e.kind}, {"file", suite_file(e.name)},
                         {"made", std::filesystem::is_regular_file(suite_file(e.name))}};
     if (!e.policy.empty()) {
       d["policy_step"] = e.policy_step;
       d["policy_eval_return"] = e.policy_eval_return;
       d["policy_eval_normalized"] = d4rl_normalized_score(e.env, e.policy_eval_return);
     }
-    d["recorded"] = e.recorded ? stats(*e.recorded) : nlohmann::json(nullptr);
+    d["recorded"] = e.recorded ? suite_stats_json(*e.recorded) : nlohmann::ordered_json(nullptr);
     auto pub = d4rl_published_stats(e.name);
-    d["d4rl"] = pub ? stats(*pub) : nlohmann::json(nullptr);
+    d["d4rl"] = pub ? suite_stats_json(*pub) : nlohmann::ordered_json(nullptr);
     list.push_back(d);
   }
   std::printf("%s\n", list.dump(2).c_str());
@@ -87,7 +81,7 @@ void add_list(CLI::App& parent) {
 
 struct MakeArgs {
   std::vector<std::string> names;
-  std::string out;
+  std::string out, replay_from;
   bool record = false;
 };
 
@@ -97,6 +91,8 @@ void add_make(CLI::App& parent) {
   cmd->add_option("names", args->names, "e.g. hopper-medium walker2d-medium-expert, or all")->required();
   cmd->add_option("--out", args->out, "output file (one NAME only; default $SEQRL_DATA_DIR/seqrl/NAME.hdf5)");
   cmd->add_flag("--record", args->record, "store the statistics in suite.json instead of checking them (maintainers)");
+  cmd->add_option("--replay-from", args->replay_from,
+                  "medium-replay: cut the buffer from this SAC run folder (the medium policy's own run) instead of re-running SAC");
   cmd->callback([args] {
     auto suite = load_suite();
     std::vector<std::string> names = args->names;
@@ -105,9 +101,11 @@ void add_make(CLI::App& parent) {
       for (const auto& e : suite.entries) names.push_back(e.name);
     }
     if (!args->out.empty() && names.size() != 1) throw UsageError("--out needs exactly one NAME");
+    if (!args->replay_from.empty() && (names.size() != 1 || suite.find(names[0]).kind != "medium-replay"))
+      throw UsageError("--replay-from needs exactly one medium-replay NAME");
     for (const auto& n : names) suite.find(n);  // every name known before anything runs
     for (const auto& n : names) {
-      auto r = make_suite_dataset(suite, n, {args->out, args->record});
+      auto r = make_suite_dataset(suite, n, {args->out, args->record, args->replay_from});
       std::printf("%s: %s: %lld transitions, %lld episodes, return %.1f ± %.1f (normalized %.1f), %.0f s: %s\n",
                   n.c_str(), r.path.c_str(), (long long)r.stats.transitions, (long long)r.stats.episodes,
                   r.stats.return_mean, r.stats.return_std, r.stats.normalized_mean, r.seconds, r.check.c_str());

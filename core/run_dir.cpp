@@ -59,13 +59,13 @@ RunLock::~RunLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
 }
 
-namespace {
-
 std::string host_name() {
   char buf[256] = {};
   ::gethostname(buf, sizeof buf - 1);
   return buf;
 }
+
+namespace {
 
 std::string slurm_task() {
   const char* job = std::getenv("SLURM_ARRAY_JOB_ID");

@@ -8,6 +8,9 @@
 
 namespace seqrl {
 
+// This machine's name (gethostname), as run records and status.json store it.
+std::string host_name();
+
 // Creates "<root>/<name>-<YYYYmmdd-HHMMSS>" (with a numeric suffix if that exists already)
 // and its checkpoints/ folder; returns its path.
 std::string create_run_dir(const std::string& root, const std::string& name);

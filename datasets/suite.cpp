@@ -39,12 +39,14 @@ bool split_name(const std::string& name, std::string* env, std::string* kind) {
   return false;
 }
 
-json stats_json(const SuiteStats& s) {
-  return {{"transitions", s.transitions}, {"episodes", s.episodes},           {"return_mean", s.return_mean},
-          {"return_std", s.return_std},   {"normalized_mean", s.normalized_mean}, {"normalized_std", s.normalized_std}};
-}
-
 }  // namespace
+
+json suite_stats_json(const SuiteStats& s) {
+  auto number_or_null = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };  // NaN: not published
+  return {{"transitions", s.transitions},          {"episodes", s.episodes},
+          {"return_mean", s.return_mean},          {"return_std", number_or_null(s.return_std)},
+          {"normalized_mean", s.normalized_mean},  {"normalized_std", number_or_null(s.normalized_std)}};
+}
 
 const SuiteEntry& Suite::find(const std::string& name) const {
   for (const auto& e : entries)
@@ -105,9 +107,10 @@ Suite load_suite(const std::string& dir) {
         s.transitions = r.at("transitions").get<int64_t>();
         s.episodes = r.at("episodes").get<int64_t>();
         s.return_mean = r.at("return_mean").get<double>();
-        s.return_std = r.at("return_std").get<double>();
+        auto number_or_nan = [](const json& v) { return v.is_null() ? NAN : v.get<double>(); };
+        s.return_std = number_or_nan(r.at("return_std"));  // null: a file of one episode
         s.normalized_mean = r.at("normalized_mean").get<double>();
-        s.normalized_std = r.at("normalized_std").get<double>();
+        s.normalized_std = number_or_nan(r.at("normalized_std"));
         e.recorded = s;
       }
       suite.entries.push_back(e);
@@ -131,7 +134,7 @@ void save_suite(const Suite& suite) {
       d["policy_eval_return_std"] = e.policy_eval_return_std;
     }
     if (e.steps) d["steps"] = e.steps, d["seed"] = e.seed;
-    d["recorded"] = e.recorded ? stats_json(*e.recorded) : json(nullptr);
+    d["recorded"] = e.recorded ? suite_stats_json(*e.recorded) : json(nullptr);
     if (e.recorded) d["make_seconds"] = e.make_seconds, d["made_on"] = e.made_on;
     list.push_back(d);
   }

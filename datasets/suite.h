@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace seqrl {
 
 struct SuiteStats {
@@ -63,6 +65,10 @@ void save_suite(const Suite& suite);
 // D4RL's published statistics of its file of the same name, if the fact sheet has them
 // (transitions, finished episodes, mean and std return; normalized from those).
 std::optional<SuiteStats> d4rl_published_stats(const std::string& name);
+
+// The statistics as suite.json and `dataset list --json` write them (a NaN std, D4RL's
+// unpublished medium-expert one, as null).
+nlohmann::ordered_json suite_stats_json(const SuiteStats& s);
 
 // $SEQRL_DATA_DIR or "data".
 std::string data_dir();

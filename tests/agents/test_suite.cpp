@@ -146,6 +146,29 @@ TEST_F(SuiteCli, MediumReplayIsADeterministicRerunOfTheAdoptedSacRun) {
     EXPECT_TRUE(torch::equal(ta, tb)) << k;
   }
   EXPECT_FALSE(fs::exists(dir / "data" / "seqrl" / "work" / "hopper-medium-replay-sac")) << "the re-run is removed";
+
+  // --replay-from: the same file cut from the original run's buffer, which has grown to step
+  // 2000 since the medium checkpoint, matches the re-run's record.
+  fs::remove(data("hopper-medium-replay"));
+  r = run("dataset make hopper-medium-replay --replay-from " + run_dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("identical to the record"), std::string::npos) << r.out;
+
+  // Another run (here: one whose step-1000 actor is a later one) is refused, nothing written.
+  auto other = dir / "other-run";
+  fs::copy(run_dir, other, fs::copy_options::recursive);
+  fs::copy_file(other / "checkpoints/step_2000.pt", other / "checkpoints/step_1000.pt",
+                fs::copy_options::overwrite_existing);
+  fs::remove(data("hopper-medium-replay"));
+  r = run("dataset make hopper-medium-replay --replay-from " + other.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("differs from the shipped hopper-medium policy"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(data("hopper-medium-replay")));
+  r = run("dataset make hopper-medium-replay --replay-from " + (dir / "no-such-run").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("step_1000.pt: missing"), std::string::npos) << r.out;
+  r = run("dataset make hopper-random --replay-from " + run_dir.string());
+  EXPECT_EQ(r.code, 2) << "a usage error: " << r.out;
 }
 
 TEST_F(SuiteCli, MediumExpertIsMediumCutAfterItsLastEpisodeThenExpert) {
