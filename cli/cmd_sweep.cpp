@@ -5,6 +5,8 @@
 //   out_dir: ../runs/backbones           # one run folder per grid point (default runs/<file stem>)
 //   set: {train.steps: 200}              # settings for every run
 //   grid:                                # every combination of these values
+//     config: [../hopper-medium.yaml, ../walker2d-medium.yaml]   # the datasets axis: one base
+//                                        # config per dataset (instead of the top-level config)
 //     model.backbone: [gru, mingru, transformer]
 //     run.seed: [0, 1]
 //   local: {jobs: 2, threads: 1}         # seqrl sweep FILE
@@ -123,6 +125,13 @@ SweepFile load_sweep(const std::string& path) {
     const auto key = kv.first.as<std::string>();
     if (!kv.second.IsSequence() || kv.second.size() == 0) bad(s, "grid." + key + ": expected a non-empty list of values");
     std::vector<YAML::Node> values(kv.second.begin(), kv.second.end());
+    if (key == "config") {  // base configs, relative to this file like the top-level one
+      if (root["config"]) bad(s, "config: give the base config either at the top or as the grid axis grid.config, not both");
+      for (auto& v : values) {
+        v = YAML::Node(relative_to_file(scalar<std::string>(s, v, "grid.config")));
+        if (!fs::is_regular_file(v.as<std::string>())) bad(s, "grid.config: " + v.as<std::string>() + ": no such file");
+      }
+    }
     s.grid.emplace_back(key, values);
   }
   if (auto local = root["local"]) {
@@ -148,9 +157,10 @@ SweepFile load_sweep(const std::string& path) {
 // A folder-name piece for an axis value: a path by its file stem, anything else as written.
 std::string name_piece(const std::string& key, const YAML::Node& value) {
   std::string text = value.IsScalar() ? value.as<std::string>() : YAML::Dump(value);
-  if (key == "data.path") text = fs::path(text).stem().string();
+  if (key == "data.path" || key == "config") text = fs::path(text).stem().string();
   for (auto& ch : text)
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_') ch = '-';
+  if (key == "config") return text;  // "hopper-medium": the dataset its config trains on
   return key.substr(key.rfind('.') + 1) + "-" + text;
 }
 
@@ -178,11 +188,14 @@ std::vector<SweepRun> expand_grid(const SweepFile& s) {
 // The run's resolved config.yaml text with `threads` per process.
 ResolvedRun resolve_point(const SweepFile& s, const SweepRun& r, int threads) {
   auto settings = s.set;
-  settings.insert(settings.end(), r.point.begin(), r.point.end());
+  std::string config = s.config;
+  for (const auto& [key, value] : r.point)
+    if (key == "config") config = value.as<std::string>();
+    else settings.emplace_back(key, value);
   settings.emplace_back("run.threads", YAML::Node(threads));
   YAML::Emitter out;
   out << nest_dotted(settings);
-  return resolve_run_config(s.config, out.c_str(), s.path, fs::absolute(s.path).parent_path().string(), {});
+  return resolve_run_config(config, out.c_str(), s.path, fs::absolute(s.path).parent_path().string(), {});
 }
 
 // A run folder from an earlier invocation must hold the same experiment (bookkeeping aside).

@@ -91,6 +91,27 @@ TEST(SweepLocal, RunsTheGridSkipsFinishedRunsResumesInterruptedOnesAndRefusesACh
   fs::remove_all(dir);
 }
 
+// The datasets axis: one experiment config per dataset (as configs/<env>-<kind>.yaml are), each
+// run built on its own; the folder is named by the config.
+TEST(SweepLocal, AConfigAxisRunsEachDatasetsOwnConfig) {
+  auto dir = temp_dir("sweep_configs");
+  write_hopper_like(dir);
+  write_text(dir / "a.yaml", tiny_yaml("hopper-synthetic.hdf5", 10, 10));
+  write_text(dir / "b.yaml", "defaults: a.yaml\neval:\n  targets: [900]\n");
+  auto sweep = write_text(dir / "datasets.yaml", "out_dir: runs\ngrid:\n  config: [a.yaml, b.yaml]\n  run.seed: [3]\n"
+                                                 "local: {jobs: 1, threads: 1}\n");
+  std::string out;
+  ASSERT_EQ(run_command(kCli + " sweep " + sweep, &out), 0) << out;
+  for (const std::string name : {"a_seed-3", "b_seed-3"}) {
+    ASSERT_TRUE(fs::exists(dir / "runs" / name / "eval.json")) << name << "\n" << out;
+    auto config = YAML::LoadFile((dir / "runs" / name / "config.yaml").string());
+    EXPECT_EQ(config["run"]["seed"].as<int>(), 3) << name;
+    const bool b = name[0] == 'b';
+    EXPECT_EQ(config["eval"]["targets"][0].as<double>() == 900, b) << name << ": each run has its own config's setting";
+  }
+  fs::remove_all(dir);
+}
+
 TEST(SweepLocal, BadSweepFilesAreOneLineNamingFileAndKey) {
   auto dir = temp_dir("sweep_bad");
   write_hopper_like(dir);
@@ -101,6 +122,8 @@ TEST(SweepLocal, BadSweepFilesAreOneLineNamingFileAndKey) {
       {"config: tiny.yaml\ngrid:\n  model.backbone: [gru, nope]\n", "model.backbone = nope"},
       {"config: nothere.yaml\ngrid:\n  run.seed: [0]\n", "nothere.yaml: no such file"},
       {"config: tiny.yaml\ngrid:\n  run.seed: [0]\nslurm: {cpu: 2}\n", "unknown key 'slurm.cpu'"},
+      {"config: tiny.yaml\ngrid:\n  config: [tiny.yaml]\n", "either at the top or as the grid axis grid.config"},
+      {"grid:\n  config: [tiny.yaml, gone.yaml]\n", "grid.config: " + (dir / "gone.yaml").string() + ": no such file"},
   };
   for (const auto& [text, expected] : cases) {
     auto sweep = write_text(dir / "bad.yaml", text);
