@@ -48,6 +48,8 @@ std::string unknown_command(CLI::App& app, int argc, char** argv) {
     }
     auto subs = level->get_subcommands([](CLI::App*) { return true; });
     if (subs.empty()) return "";  // a command's own positional arguments
+    // A command with both (`sweep FILE`, `sweep status FILE`): the word may be its positional.
+    if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) return "";
     std::vector<std::string> names;
     CLI::App* found = nullptr;
     for (auto* sub : subs) {

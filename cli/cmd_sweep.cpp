@@ -240,6 +240,20 @@ bool slurm_job_alive(const std::string& job) {
   return status == 0 && !out.empty();
 }
 
+// While Slurm still runs or queues the array: true. A task Slurm holds (a launch that failed is
+// requeued held, and would never start) is an error, not a wait without end.
+bool slurm_array_running(const std::string& job) {
+  int status = 0;
+  const auto out = run_and_read("squeue -h -o '%i %T %r' -j " + job, &status);
+  if (status != 0 || out.empty()) return false;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("held") != std::string::npos || line.find("Held") != std::string::npos)
+      throw Error("Slurm job " + job + ": task " + line + ", so it will not run; see slurmd's log, `scancel " + job +
+                  "`, then run the sweep again");
+  return true;
+}
+
 // What a grid point's folder is now; "queued" decays to "pending" once Slurm forgot the job.
 std::string point_state(const SweepRun& r) {
   if (!fs::exists(r.dir)) return "pending";
@@ -381,7 +395,7 @@ void run_sweep(const SweepArgs& a) {
       spdlog::info("submitted Slurm job array {} ({} tasks, {} cpus each); follow with `seqrl sweep status {}`", job,
                    todo.size(), s.slurm.cpus, a.file);
       if (a.wait)
-        while (slurm_job_alive(job)) std::this_thread::sleep_for(std::chrono::seconds(2));
+        while (slurm_array_running(job)) std::this_thread::sleep_for(std::chrono::seconds(2));
     }
     if (!a.wait) {
       print_status(runs, s.out_dir);

@@ -2,7 +2,8 @@
 # A private one-node Slurm cluster on localhost (munged + slurmctld + slurmd), for the sweep
 # tests and for trying `seqrl sweep --slurm` without a cluster. Everything lives under DIR:
 # config, sockets, logs, state. Nothing system-wide is touched, so it can run beside a real
-# installation or other test clusters (ports are picked at random).
+# installation or other test clusters (ports are picked at random). The sockets alone go to a
+# short folder in /tmp (a socket path has at most 108 bytes); `stop` removes it.
 #
 #   scripts/slurm_local.sh start DIR   # prints `export SLURM_CONF=DIR/slurm.conf`; waits until the node is idle
 #   scripts/slurm_local.sh stop DIR
@@ -21,6 +22,7 @@ stop() {
       rm -f "$dir/$name.pid"
     fi
   done
+  if [ -f "$dir/sockets" ]; then rm -rf "$(cat "$dir/sockets")"; rm -f "$dir/sockets"; fi
 }
 
 fail() {
@@ -39,7 +41,11 @@ for bin in munged slurmctld slurmd sbatch sinfo; do
   command -v "$bin" >/dev/null || fail "$bin not found: install slurm-wlm and munge (scripts/setup.sh)"
 done
 stop
-mkdir -p "$dir/munge" "$dir/state" "$dir/spool"
+# Unix socket paths are limited to 108 bytes: munged's socket and slurmstepd's (in the spool
+# folder, named <node>_<job>.<step>) live in a short folder of their own, not under DIR.
+sockets="$(mktemp -d /tmp/slurm-local.XXXXXX)"
+echo "$sockets" >"$dir/sockets"
+mkdir -p "$dir/munge" "$dir/state" "$sockets/spool"
 chmod 700 "$dir/munge"
 user="$(id -un)"
 host="$(hostname -s)"
@@ -49,7 +55,7 @@ mem_mb="$(awk '/MemTotal/ {print int($2 / 1024 / 2)}' /proc/meminfo)"
 # munge: a fresh key, our own socket.
 head -c 1024 /dev/urandom >"$dir/munge/munge.key"
 chmod 400 "$dir/munge/munge.key"
-munged --force --socket="$dir/munge/socket" --key-file="$dir/munge/munge.key" \
+munged --force --socket="$sockets/munge.socket" --key-file="$dir/munge/munge.key" \
   --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/seed" \
   || fail "munged did not start"
 
@@ -61,10 +67,10 @@ SlurmdPort=$(free_port)
 SlurmUser=$user
 SlurmdUser=$user
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/socket
+AuthInfo=socket=$sockets/munge.socket
 CredType=cred/munge
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+SlurmdSpoolDir=$sockets/spool
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
