@@ -1,5 +1,6 @@
 // seqrl table: the paper-style score table over many runs (eval/table.h), as Markdown, CSV and
 // a PNG bar chart with error bars.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -25,14 +26,21 @@ struct TableArgs {
 void table_png(const ScoreTable& t, bool paper, const std::string& out) {
   PlotScratch scratch;
   std::ostringstream data;
+  double lo = 0, hi = 1;  // the y range holds every bar and error bar (gnuplot's autoscale clips them)
   for (size_t i = 0; i < t.datasets.size(); ++i) {
     data << t.datasets[i];
     for (size_t j = 0; j < t.columns.size(); ++j) {
       const auto& c = t.final[i][j];
-      if (c.seeds) data << "\t" << c.mean << "\t" << c.std;
-      else data << "\tNaN\tNaN";
+      if (c.seeds) {
+        data << "\t" << c.mean << "\t" << c.std;
+        const double sd = std::isnan(c.std) ? 0 : c.std;
+        lo = std::min(lo, c.mean - sd), hi = std::max(hi, c.mean + sd);
+      } else {
+        data << "\tNaN\tNaN";
+      }
     }
     if (paper) data << "\t" << (std::isnan(t.paper[i]) ? std::string("NaN") : std::to_string(t.paper[i])) << "\t0";
+    if (paper && !std::isnan(t.paper[i])) hi = std::max(hi, t.paper[i]);
     data << "\n";
   }
   const auto file = gp_quote(scratch.write("bars.tsv", data.str()));
@@ -41,9 +49,10 @@ void table_png(const ScoreTable& t, bool paper, const std::string& out) {
   gp << "set terminal pngcairo size " << std::max<size_t>(700, 160 * t.datasets.size() * std::max<size_t>(1, bars / 2))
      << ",480 noenhanced\nset output {OUTPUT}\nset datafile separator '\\t'\nset datafile missing 'NaN'\n"
      << "set style data histograms\nset style histogram errorbars gap 2 lw 1\nset style fill solid 0.7 border -1\n"
-     << "set boxwidth 0.9\nset grid ytics\nset key outside right top font ',9'\nset yrange [0:*]\n"
-     << "set title " << gp_quote("Final D4RL normalized score, mean ± std over seeds (mode " + t.mode + ", target " +
-                                 t.target_choice + ")")
+     << "set boxwidth 0.9\nset grid ytics\nset key outside top center horizontal font ',9'\n"
+     << "set yrange [" << lo - 0.05 * (hi - lo) << ":" << hi + 0.1 * (hi - lo) << "]\n"
+     << "set title " << gp_quote("Final D4RL normalized score, mean ± std over seeds") << " . \"\\n\" . "
+     << gp_quote("mode " + t.mode + ", target " + t.target_choice)
      << "\nset ylabel 'D4RL normalized score (0 random, 100 expert)'\nset xlabel 'dataset'\nplot ";
   for (size_t j = 0; j < bars; ++j) {
     const std::string title = j < t.columns.size() ? t.columns[j].label : "DT paper";

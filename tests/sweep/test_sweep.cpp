@@ -148,7 +148,12 @@ struct LocalSlurm {
     up = run_command("bash " + std::string(SEQRL_SOURCE_DIR) + "/scripts/slurm_local.sh start " + dir.string(), &output) == 0;
     if (up) ::setenv("SLURM_CONF", (dir / "slurm.conf").c_str(), 1);
   }
-  ~LocalSlurm() { run_command("bash " + std::string(SEQRL_SOURCE_DIR) + "/scripts/slurm_local.sh stop " + dir.string()); }
+  // Before the folder goes: the daemons' pid files are in it.
+  void stop() {
+    if (up) run_command("bash " + std::string(SEQRL_SOURCE_DIR) + "/scripts/slurm_local.sh stop " + dir.string());
+    up = false;
+  }
+  ~LocalSlurm() { stop(); }
 };
 
 TEST(SweepSlurm, AJobArrayOnAOneNodeClusterGivesTheSameTableAsTheLocalSweep) {
@@ -181,6 +186,9 @@ TEST(SweepSlurm, AJobArrayOnAOneNodeClusterGivesTheSameTableAsTheLocalSweep) {
   // A second submission finds everything done and submits nothing.
   ASSERT_EQ(run_command(kCli + " sweep " + cluster + " --slurm --wait", &out), 0) << out;
   EXPECT_NE(out.find("0 to submit (skipped: 4 done)"), std::string::npos) << out;
+  slurm.stop();
+  // "[s]lurm.conf": the pattern must not match the shell that runs pgrep.
+  EXPECT_NE(run_command("pgrep -f " + (dir / "slurm" / "[s]lurm.conf").string()), 0) << "slurmctld/slurmd left running";
   fs::remove_all(dir);
 }
 
