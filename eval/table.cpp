@@ -17,7 +17,10 @@ bool is_axis_key(const std::string& key) { return key == "data.path" || key == "
 std::string cell_text(const TableCell& c) {
   if (c.seeds == 0) return "–";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f ± %.1f (%d)", c.mean, c.std, c.seeds);
+  if (c.seeds == 1)  // no spread from one seed: "± 0.0" would claim one
+    std::snprintf(buf, sizeof buf, "%.1f (1)", c.mean);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f ± %.1f (%d)", c.mean, c.std, c.seeds);
   return buf;
 }
 
