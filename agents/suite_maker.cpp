@@ -140,31 +140,28 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
     if (e.sac_config.empty() || medium.policy.empty())
       throw Error(suite.dir + "/suite.json: " + name + ": needs sac_config and the medium policy (adopt one first)");
     const std::string shipped = in_suite(suite, medium.policy);
+    std::string ckpt, rerun_dir;  // rerun_dir: the re-run's folder, removed once its buffer is out
     if (!options.replay_from.empty()) {
       // The original run, still on disk: its buffer (replay.pt, never wrapped) starts with the
       // rows up to the medium step, so no re-run is needed. It must be the run the policy came from.
-      const std::string ckpt = (fs::path(options.replay_from) / "checkpoints" /
-                                ("step_" + std::to_string(e.policy_step) + ".pt")).string();
+      ckpt = (fs::path(options.replay_from) / "checkpoints" / ("step_" + std::to_string(e.policy_step) + ".pt")).string();
       if (!fs::is_regular_file(ckpt))
         throw Error(ckpt + ": missing; --replay-from needs the SAC run " + medium.name + "'s policy was adopted from");
       if (double diff = actor_difference(ckpt, shipped); diff != 0)
         throw Error(ckpt + ": its actor differs from the shipped " + medium.name + " policy by up to " +
                     fmt::format("{:.3g}", diff) + "; --replay-from needs the run that policy was adopted from");
-      c.policy = ckpt;
-      collect(c);
     } else {
-      const std::string work = (final_path.parent_path() / "work").string();
-      auto ckpt = rerun_sac(suite, e, work);
-      double diff = actor_difference(ckpt, shipped);
-      if (diff != 0)
+      ckpt = rerun_sac(suite, e, (final_path.parent_path() / "work").string());
+      rerun_dir = fs::path(ckpt).parent_path().parent_path().string();
+      if (double diff = actor_difference(ckpt, shipped); diff != 0)
         spdlog::warn("{}: the SAC re-run's step-{} actor differs from the shipped medium policy by up to {:.3g} "
                      "(another CPU or BLAS?)", name, e.policy_step, diff);
       else
         spdlog::info("{}: the SAC re-run reproduced the shipped medium policy exactly", name);
-      c.policy = ckpt;
-      collect(c);
-      fs::remove_all(fs::path(ckpt).parent_path().parent_path());
     }
+    c.policy = ckpt;
+    collect(c);
+    if (!rerun_dir.empty()) fs::remove_all(rerun_dir);
   } else {  // medium-expert
     c.inputs = {ensure_part(suite, e.env, "medium"), ensure_part(suite, e.env, "expert")};
     collect(c);
