@@ -22,50 +22,50 @@
 namespace seqrl {
 namespace fs = std::filesystem;
 
-void DtConfig::bind(Config& c) {
-  c.add("run.name", &name, {}, "run folder prefix");
-  c.add("run.seed", &seed, 0, 1 << 30, "training seed (sampler, initialization, dropout)");
-  c.add("run.device", &device, {}, "where to train: auto | cpu | cuda | cuda:N");
-  c.add("run.threads", &threads, 0, 1024, "LibTorch intra-op threads (0: default)");
-  c.add_path("run.out_dir", &out_dir, "folder that receives run folders");
-  c.add_path("data.path", &dataset, "D4RL .hdf5 file or Minari dataset");
-  c.add("data.env", &env, {}, "hopper | halfcheetah | walker2d (empty: from the file)");
-  c.add("model.backbone", &backbone, backbone_names(), "sequence backbone");
-  c.add("model.context", &context, 1, 4096, "K: steps per training window");
-  c.add("model.embed_dim", &embed_dim, 1, 65536, "model width");
-  c.add("model.layers", &layers, 1, 256, "residual blocks");
-  c.add("model.heads", &heads, 1, 256, "heads of every head-wise backbone (transformer, mlstm, slstm, aaren)");
-  c.add("model.dropout", &dropout, 0.0, 0.99, "dropout");
-  c.add("model.max_ep_len", &max_ep_len, 1, 1000000, "timestep embedding size");
+void DtConfig::fields(Fields& f) {
+  f.add("run.name", name, {}, "run folder prefix");
+  f.add("run.seed", seed, 0, 1 << 30, "training seed (sampler, initialization, dropout)");
+  f.add("run.device", device, {}, "where to train: auto | cpu | cuda | cuda:N");
+  f.add("run.threads", threads, 0, 1024, "LibTorch intra-op threads (0: default)");
+  f.add_path("run.out_dir", out_dir, "folder that receives run folders");
+  f.add_path("data.path", dataset, "D4RL .hdf5 file or Minari dataset");
+  f.add("data.env", env, {}, "hopper | halfcheetah | walker2d (empty: from the file)");
+  f.add("model.backbone", backbone, backbone_names(), "sequence backbone");
+  f.add("model.context", context, 1, 4096, "K: steps per training window");
+  f.add("model.embed_dim", embed_dim, 1, 65536, "model width");
+  f.add("model.layers", layers, 1, 256, "residual blocks");
+  f.add("model.heads", heads, 1, 256, "heads of every head-wise backbone (transformer, mlstm, slstm, aaren)");
+  f.add("model.dropout", dropout, 0.0, 0.99, "dropout");
+  f.add("model.max_ep_len", max_ep_len, 1, 1000000, "timestep embedding size");
   for (const auto& info : backbone_registry())
     for (const auto& opt : info.options) {
-      double& slot = backbone_options[info.name][opt.name];
-      slot = opt.value;
+      // The option's default, unless this config already holds a value for it.
+      double& slot = backbone_options[info.name].emplace(opt.name, opt.value).first->second;
       // Options are stored as doubles; one whose default and range are whole numbers is a count.
       const bool whole = opt.value == std::floor(opt.value) && opt.lo == std::floor(opt.lo) && opt.hi == std::floor(opt.hi);
-      if (whole) c.add_integer_valued("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
-      else c.add("model." + info.name + "." + opt.name, &slot, opt.lo, opt.hi, opt.help);
+      if (whole) f.add_integer_valued("model." + info.name + "." + opt.name, slot, opt.lo, opt.hi, opt.help);
+      else f.add("model." + info.name + "." + opt.name, slot, opt.lo, opt.hi, opt.help);
     }
-  c.add("train.context", &train_context, {"window", "episode"},
+  f.add("train.context", train_context, {"window", "episode"},
         "training sequences: window (model.context steps from a zero state; in-distribution for window "
         "acting) | episode (whole episodes from their first step; recurrent acting is then the trained "
         "policy; not for the transformer)");
-  c.add("train.steps", &steps, 1, int64_t(1) << 40, "optimizer steps");
-  c.add("train.batch_size", &batch_size, 1, 1 << 20, "sequences (windows or episodes) per batch");
-  c.add("train.lr", &lr, 0.0, 10.0, "AdamW learning rate");
-  c.add("train.weight_decay", &weight_decay, 0.0, 10.0, "AdamW weight decay");
-  c.add("train.warmup_steps", &warmup_steps, 0, int64_t(1) << 40, "linear warmup steps");
-  c.add("train.grad_clip", &grad_clip, 0.0, 1e6, "gradient-norm clip (0: off)");
-  c.add("train.reward_scale", &reward_scale, 1e-6, 1e9, "returns-to-go are divided by this");
-  c.add("train.log_every", &log_every, 1, int64_t(1) << 40, "steps between metrics rows");
-  c.add("train.checkpoint_every", &checkpoint_every, 1, int64_t(1) << 40, "steps between checkpoints");
-  c.rename("train.ckpt_every", "train.checkpoint_every");  // before the sweep work
-  c.add("train.eval_every", &eval_every, 0, int64_t(1) << 40, "steps between evaluations (0: end only)");
-  c.add("eval.targets", &targets, -1e9, 1e9, "target returns (empty: the DT paper's for the env)");
-  c.add("eval.episodes", &episodes, 1, 100000, "episodes per target and mode, final evaluation");
-  c.add("eval.during_training_episodes", &eval_during_episodes, 1, 100000, "episodes per evaluation while training");
-  c.add("eval.modes", &eval_modes, {"window", "recurrent", "both"}, "acting modes to evaluate");
-  c.add("eval.seed", &eval_seed, 0, 1 << 30, "first episode seed (kept apart from run.seed)");
+  f.add("train.steps", steps, 1, int64_t(1) << 40, "optimizer steps");
+  f.add("train.batch_size", batch_size, 1, 1 << 20, "sequences (windows or episodes) per batch");
+  f.add("train.lr", lr, 0.0, 10.0, "AdamW learning rate");
+  f.add("train.weight_decay", weight_decay, 0.0, 10.0, "AdamW weight decay");
+  f.add("train.warmup_steps", warmup_steps, 0, int64_t(1) << 40, "linear warmup steps");
+  f.add("train.grad_clip", grad_clip, 0.0, 1e6, "gradient-norm clip (0: off)");
+  f.add("train.reward_scale", reward_scale, 1e-6, 1e9, "returns-to-go are divided by this");
+  f.add("train.log_every", log_every, 1, int64_t(1) << 40, "steps between metrics rows");
+  f.add("train.checkpoint_every", checkpoint_every, 1, int64_t(1) << 40, "steps between checkpoints");
+  f.rename("train.ckpt_every", "train.checkpoint_every");  // before the sweep work
+  f.add("train.eval_every", eval_every, 0, int64_t(1) << 40, "steps between evaluations (0: end only)");
+  f.add("eval.targets", targets, -1e9, 1e9, "target returns (empty: the DT paper's for the env)");
+  f.add("eval.episodes", episodes, 1, 100000, "episodes per target and mode, final evaluation");
+  f.add("eval.during_training_episodes", eval_during_episodes, 1, 100000, "episodes per evaluation while training");
+  f.add("eval.modes", eval_modes, {"window", "recurrent", "both"}, "acting modes to evaluate");
+  f.add("eval.seed", eval_seed, 0, 1 << 30, "first episode seed (kept apart from run.seed)");
 }
 
 std::vector<std::string> eval_mode_list(const std::string& modes) {
@@ -169,6 +169,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   torch::manual_seed(static_cast<uint64_t>(c.seed));
 
   check_fits_in_memory(c);
+  const std::string config_yaml = Config::yaml_of(c);  // what checkpoints store: this run's own config
   // Data: the whole dataset in memory, windows drawn by the DT sampler.
   Dataset data = load_dataset(c.dataset, c.env, "data.env");
   SamplerConfig sampler_cfg;
@@ -222,7 +223,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
     w.tensor("state_std", sampler.state_std());
     w.number("reward_scale", c.reward_scale);
     w.text("env", data.env);
-    w.text("config", read_file((fs::path(run_dir) / "config.yaml").string()));
+    w.text("config", config_yaml);
     w.text("best", to_json(best).dump());
     w.save((fs::path(ckpt_dir) / ("step_" + std::to_string(at_step) + ".pt")).string());
     w.save((fs::path(ckpt_dir) / "last.pt").string());
@@ -365,17 +366,16 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
 }
 
 void check_resume_matches_checkpoint(const std::string& resolved_yaml, const std::string& run_dir) {
-  DtConfig asked;
   Config resolved;
-  asked.bind(resolved);
+  resolved.declare<DtConfig>();
   resolved.load_yaml_text(resolved_yaml, run_dir + " (resolved config)");
   resolved.resolve();
   CheckpointReader r = open_checkpoint(run_dir);
-  DtConfig stored;
   Config cfg;
-  stored.bind(cfg);
+  cfg.declare<DtConfig>();
   cfg.load_yaml_text(r.text("config"), r.path() + " (stored config)");
   cfg.resolve();
+  const auto stored = cfg.get<DtConfig>();
   for (const auto& key : cfg.keys()) {
     if (key.rfind("model.", 0) != 0 || key == "model.dropout") continue;
     const auto dot = key.find('.', 6);  // model.<backbone>.<option>: only this run's backbone counts
@@ -391,9 +391,10 @@ TrainedPolicy load_trained_policy(const std::string& path, const std::string& de
   CheckpointReader r = open_checkpoint(path);
   TrainedPolicy p;
   Config cfg;
-  p.config.bind(cfg);
+  cfg.declare<DtConfig>();
   cfg.load_yaml_text(r.text("config"), r.path() + " (stored config)");
   cfg.resolve();
+  p.config = cfg.get<DtConfig>();
   p.env = r.text("env");
   p.step = static_cast<int64_t>(r.number("step"));
   p.scaling = {r.tensor("state_mean"), r.tensor("state_std"), r.number("reward_scale")};

@@ -54,8 +54,8 @@ struct DtConfig {
   std::string eval_modes = "both";  // window | recurrent | both
   int eval_seed = 100000;       // episode i of an evaluation resets with eval_seed + i
 
-  // Declares every key (model.<backbone>.<option> for every registered backbone).
-  void bind(Config& config);
+  // Every key (model.<backbone>.<option> for every registered backbone).
+  void fields(Fields& f);
 };
 
 // Mean squared action error over real (mask 1) steps only: predicted, target [B,K,act], mask [B,K].

@@ -20,40 +20,40 @@
 namespace seqrl {
 namespace fs = std::filesystem;
 
-void SacConfig::bind(Config& cfg, const std::string& prefix) {
+void SacConfig::fields(Fields& f, const std::string& prefix) {
   const std::string p = prefix + ".";
-  cfg.add(p + "hidden", &hidden, 1, 4096, "hidden widths of the actor and critic MLPs");
-  cfg.add(p + "actor_lr", &actor_lr, 1e-7, 1.0, "Adam learning rate of the actor");
-  cfg.add(p + "critic_lr", &critic_lr, 1e-7, 1.0, "Adam learning rate of the twin critics");
-  cfg.add(p + "alpha_lr", &alpha_lr, 1e-7, 1.0, "Adam learning rate of log(alpha)");
-  cfg.add(p + "gamma", &gamma, 0.0, 1.0, "discount factor");
-  cfg.add(p + "tau", &tau, 0.0, 1.0, "Polyak rate of the target critics");
-  cfg.add(p + "batch_size", &batch_size, 1, 1 << 20, "transitions per gradient step");
-  cfg.add(p + "init_alpha", &init_alpha, 1e-6, 100.0, "initial entropy temperature");
-  cfg.add(p + "auto_alpha", &auto_alpha, "tune alpha towards the target entropy");
-  cfg.add(p + "target_entropy_per_dim", &target_entropy_per_dim, -10.0, 10.0,
+  f.add(p + "hidden", hidden, 1, 4096, "hidden widths of the actor and critic MLPs");
+  f.add(p + "actor_lr", actor_lr, 1e-7, 1.0, "Adam learning rate of the actor");
+  f.add(p + "critic_lr", critic_lr, 1e-7, 1.0, "Adam learning rate of the twin critics");
+  f.add(p + "alpha_lr", alpha_lr, 1e-7, 1.0, "Adam learning rate of log(alpha)");
+  f.add(p + "gamma", gamma, 0.0, 1.0, "discount factor");
+  f.add(p + "tau", tau, 0.0, 1.0, "Polyak rate of the target critics");
+  f.add(p + "batch_size", batch_size, 1, 1 << 20, "transitions per gradient step");
+  f.add(p + "init_alpha", init_alpha, 1e-6, 100.0, "initial entropy temperature");
+  f.add(p + "auto_alpha", auto_alpha, "tune alpha towards the target entropy");
+  f.add(p + "target_entropy_per_dim", target_entropy_per_dim, -10.0, 10.0,
           "target entropy per action dimension (SAC paper: -1)");
-  cfg.add(p + "log_std_min", &log_std_min, -30.0, 0.0, "lower clamp of the actor's log-std");
-  cfg.add(p + "log_std_max", &log_std_max, -5.0, 5.0, "upper clamp of the actor's log-std");
+  f.add(p + "log_std_min", log_std_min, -30.0, 0.0, "lower clamp of the actor's log-std");
+  f.add(p + "log_std_max", log_std_max, -5.0, 5.0, "upper clamp of the actor's log-std");
 }
 
-void SacRunConfig::bind(Config& cfg) {
-  cfg.add("run.env", &env, {}, "environment: hopper, halfcheetah, walker2d");
-  cfg.add("run.steps", &steps, 1, 100'000'000, "environment steps");
-  cfg.add("run.start_steps", &start_steps, 0, 100'000'000, "uniform random actions before the policy acts");
-  cfg.add("run.buffer_size", &buffer_size, 1, 100'000'000, "replay capacity (transitions)");
-  cfg.add("run.updates_per_step", &updates_per_step, 0, 100, "gradient steps per environment step");
-  cfg.add("run.seed", &seed, 0, int64_t(1) << 40, "seed of torch, sampling and env resets");
-  cfg.add("run.device", &device, {}, "where the networks live: auto | cpu | cuda | cuda:N");
-  cfg.add("run.log_every", &log_every, 1, 100'000'000, "steps between metrics rows");
-  cfg.add("run.eval_every", &eval_every, 1, 100'000'000, "steps between deterministic evaluations");
-  cfg.add("run.eval_episodes", &eval_episodes, 1, 1000, "episodes per evaluation");
-  cfg.add("run.checkpoint_every", &checkpoint_every, 1, 100'000'000, "steps between checkpoints/step_N.pt");
-  cfg.add("run.save_replay", &save_replay, "save the replay buffer with each checkpoint (resume, medium-replay)");
-  cfg.add_path("run.out_dir", &out_dir, "folder that receives run folders");
-  cfg.rename("run.root", "run.out_dir");  // before the sweep work (run folders of 2026-12-01)
-  cfg.add("run.name", &name, {}, "run folder name prefix");
-  sac.bind(cfg, "sac");
+void SacRunConfig::fields(Fields& f) {
+  f.add("run.env", env, {}, "environment: hopper, halfcheetah, walker2d");
+  f.add("run.steps", steps, 1, 100'000'000, "environment steps");
+  f.add("run.start_steps", start_steps, 0, 100'000'000, "uniform random actions before the policy acts");
+  f.add("run.buffer_size", buffer_size, 1, 100'000'000, "replay capacity (transitions)");
+  f.add("run.updates_per_step", updates_per_step, 0, 100, "gradient steps per environment step");
+  f.add("run.seed", seed, 0, int64_t(1) << 40, "seed of torch, sampling and env resets");
+  f.add("run.device", device, {}, "where the networks live: auto | cpu | cuda | cuda:N");
+  f.add("run.log_every", log_every, 1, 100'000'000, "steps between metrics rows");
+  f.add("run.eval_every", eval_every, 1, 100'000'000, "steps between deterministic evaluations");
+  f.add("run.eval_episodes", eval_episodes, 1, 1000, "episodes per evaluation");
+  f.add("run.checkpoint_every", checkpoint_every, 1, 100'000'000, "steps between checkpoints/step_N.pt");
+  f.add("run.save_replay", save_replay, "save the replay buffer with each checkpoint (resume, medium-replay)");
+  f.add_path("run.out_dir", out_dir, "folder that receives run folders");
+  f.rename("run.root", "run.out_dir");  // before the sweep work (run folders of 2026-12-01)
+  f.add("run.name", name, {}, "run folder name prefix");
+  sac.fields(f, "sac");
 }
 
 // ---- networks ----
@@ -334,7 +334,8 @@ std::map<std::string, torch::Tensor> load_replay_rows(const std::string& path, i
   return rows;
 }
 
-SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::string& resume_dir) {
+SacRunResult run_sac(const SacRunConfig& run, const std::string& resume_dir) {
+  const std::string config_yaml = Config::yaml_of(run);
   const auto& spec = env_spec(run.env);
   auto device = resolve_device(run.device);
   torch::manual_seed(static_cast<uint64_t>(run.seed));
@@ -346,7 +347,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
   std::string dir = resume_dir.empty() ? create_run_dir(run.out_dir, run.name) : resume_dir;
   const std::string ckpt_dir = (fs::path(dir) / "checkpoints").string();
   const std::string replay_path = (fs::path(ckpt_dir) / "replay.pt").string();
-  write_file_atomic((fs::path(dir) / "config.yaml").string(), cfg.to_yaml());
+  write_file_atomic((fs::path(dir) / "config.yaml").string(), config_yaml);
   log_to_file((fs::path(dir) / "log.txt").string());
   MetricsCsv metrics((fs::path(dir) / "metrics.csv").string(), kMetricColumns);
 
@@ -409,7 +410,7 @@ SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::stri
     w.text("rng", rng_to_text(rng));
     w.torch_rng();
     w.text("env", spec.name);
-    w.text("config", cfg.to_yaml());
+    w.text("config", config_yaml);
     w.number("replay_total_added", static_cast<double>(buffer.total_added()));
     w.number("wall_s", wall());
     const EnvState es = env.state();

@@ -18,7 +18,7 @@
 
 namespace seqrl {
 
-class Config;
+class Fields;
 class Env;
 class CheckpointWriter;
 class CheckpointReader;
@@ -34,7 +34,7 @@ struct SacConfig {
   bool auto_alpha = true;
   double target_entropy_per_dim = -1.0;  // target entropy = this * act_dim
   double log_std_min = -20.0, log_std_max = 2.0;
-  void bind(Config& cfg, const std::string& prefix = "sac");
+  void fields(Fields& f, const std::string& prefix = "sac");
 };
 
 struct SacRunConfig {
@@ -53,7 +53,7 @@ struct SacRunConfig {
   std::string out_dir = "runs";
   std::string name = "sac-hopper";
   SacConfig sac;
-  void bind(Config& cfg);
+  void fields(Fields& f);
 };
 
 // ---- networks ----
@@ -146,7 +146,7 @@ struct SacRunResult {
 
 // The full online loop: creates (or, with `resume_dir`, continues) a run folder with
 // config.yaml, log.txt, metrics.csv and checkpoints/{step_N,last}.pt (+ replay.pt).
-// `cfg` is the resolved Config the settings came from (written as config.yaml).
-SacRunResult run_sac(const SacRunConfig& run, const Config& cfg, const std::string& resume_dir);
+// config.yaml and the checkpoints' stored config are `run` itself, written as YAML.
+SacRunResult run_sac(const SacRunConfig& run, const std::string& resume_dir);
 
 }  // namespace seqrl

@@ -55,13 +55,13 @@ std::string compare_stats(const SuiteStats& got, const SuiteStats& want) {
 // seed, stopped at the medium policy's step, on one thread (the original ran on one; BLAS
 // results may differ with the thread count). Returns the checkpoint at that step.
 std::string rerun_sac(const Suite& suite, const SuiteEntry& e, const std::string& work_root) {
-  SacRunConfig run;
   Config cfg;
-  run.bind(cfg);
+  cfg.declare<SacRunConfig>();
   cfg.load_yaml(in_suite(suite, e.sac_config));
   cfg.apply_overrides({"run.steps=" + std::to_string(e.policy_step), "run.out_dir=" + work_root,
                        "run.name=" + e.name + "-sac", "run.save_replay=true"});
   cfg.resolve();
+  const auto run = cfg.get<SacRunConfig>();
   if (run.seed != e.sac_seed)
     throw Error(in_suite(suite, e.sac_config) + ": run.seed is " + std::to_string(run.seed) + ", the record says " +
                 std::to_string(e.sac_seed));
@@ -72,7 +72,7 @@ std::string rerun_sac(const Suite& suite, const SuiteEntry& e, const std::string
     OneThread() { torch::set_num_threads(1); }
     ~OneThread() { torch::set_num_threads(before); }
   } one_thread;
-  auto result = run_sac(run, cfg, "");
+  auto result = run_sac(run, "");
   return (fs::path(result.dir) / "checkpoints" / ("step_" + std::to_string(e.policy_step) + ".pt")).string();
 }
 
@@ -112,6 +112,9 @@ std::string ensure_part(Suite& suite, const std::string& env, const std::string&
 
 SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const SuiteMakeOptions& options) {
   auto& e = suite.find(name);
+  if (!options.replay_from.empty() && e.kind != "medium-replay")
+    throw UsageError(name + ": --replay-from applies to a medium-replay file only (it names the SAC run whose buffer "
+                            "that file is cut from)");
   SuiteMakeResult result;
   result.path = options.out.empty() ? suite_file(name) : options.out;
   fs::path final_path = result.path;
@@ -201,10 +204,10 @@ void adopt_suite_policy(Suite& suite, const std::string& name, const std::string
   // The run's resolved config.yaml, which a medium-replay re-run starts from.
   const fs::path run_dir = fs::path(ckpt).parent_path().parent_path();
   Config cfg;
-  SacRunConfig run;
-  run.bind(cfg);
+  cfg.declare<SacRunConfig>();
   cfg.load_yaml((run_dir / "config.yaml").string());
   cfg.resolve();
+  const auto run = cfg.get<SacRunConfig>();
   const std::string sac_config = "sac/" + e.env + "-s" + std::to_string(run.seed) + ".yaml";
   fs::create_directories(fs::path(suite.dir) / "sac");
   write_file_atomic(in_suite(suite, sac_config), cfg.to_yaml());

@@ -105,9 +105,8 @@ void run(const SacBenchArgs& args) {
   std::printf("%-44s %12.1f\n", "training env steps (1 update/step, estimate)", 1.0 / (1.0 / ups + 1.0 / policy_sps));
 
   if (args.learn_steps == 0) return;
-  SacRunConfig run;
   Config c;
-  run.bind(c);
+  c.declare<SacRunConfig>();
   auto root = (std::filesystem::temp_directory_path() / "seqrl-bench-sac").string();
   const int64_t steps = args.learn_steps;
   c.apply_overrides({"run.env=" + spec.name, "run.steps=" + std::to_string(steps),
@@ -118,7 +117,7 @@ void run(const SacBenchArgs& args) {
                      "run.name=learn-check", "run.seed=" + std::to_string(args.seed), "run.device=" + args.device});
   c.resolve();
   auto t1 = Clock::now();
-  auto result = run_sac(run, c, "");
+  auto result = run_sac(c.get<SacRunConfig>(), "");
   double random_ret = random_policy_return(spec.name, 10, 12345);
   const auto* reference = find_d4rl_reference(spec.name);
   bool learns = result.final_eval_return > random_ret + 0.1 * (reference->expert - reference->random);

@@ -101,7 +101,7 @@ void add_make(CLI::App& parent) {
       for (const auto& e : suite.entries) names.push_back(e.name);
     }
     if (!args->out.empty() && names.size() != 1) throw UsageError("--out needs exactly one NAME");
-    if (!args->replay_from.empty() && (names.size() != 1 || suite.find(names[0]).kind != "medium-replay"))
+    if (!args->replay_from.empty() && names.size() != 1)
       throw UsageError("--replay-from needs exactly one medium-replay NAME");
     for (const auto& n : names) suite.find(n);  // every name known before anything runs
     for (const auto& n : names) {

@@ -18,9 +18,8 @@ struct SacArgs {
 };
 
 void run(const SacArgs& args) {
-  SacRunConfig run;
   Config cfg;
-  run.bind(cfg);
+  cfg.declare<SacRunConfig>();
   if (args.show_keys) {
     std::printf("%s", cfg.describe().c_str());
     return;
@@ -34,7 +33,7 @@ void run(const SacArgs& args) {
   if (!path.empty()) cfg.load_yaml(path);
   cfg.apply_overrides(args.overrides);
   cfg.resolve();
-  run_sac(run, cfg, args.resume);
+  run_sac(cfg.get<SacRunConfig>(), args.resume);
 }
 
 void add_sac(CLI::App& parent) {

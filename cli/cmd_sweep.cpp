@@ -111,8 +111,13 @@ SweepFile load_sweep(const std::string& path) {
   check_keys(s, root, "", {"config", "out_dir", "set", "grid", "local", "slurm"});
   const fs::path here = fs::absolute(path).parent_path();
   auto relative_to_file = [&](const std::string& p) { return (here / p).lexically_normal().string(); };
-  if (root["config"]) s.config = relative_to_file(scalar<std::string>(s, root["config"], "config"));
-  if (!s.config.empty() && !fs::is_regular_file(s.config)) bad(s, "config: " + s.config + ": no such file");
+  // A base config (top-level `config` or a `grid.config` value), relative to this file; it must exist.
+  auto base_config = [&](const YAML::Node& node, const std::string& what) {
+    const auto p = relative_to_file(scalar<std::string>(s, node, what));
+    if (!fs::is_regular_file(p)) bad(s, what + ": " + p + ": no such file");
+    return p;
+  };
+  if (root["config"]) s.config = base_config(root["config"], "config");
   s.out_dir = root["out_dir"] ? relative_to_file(scalar<std::string>(s, root["out_dir"], "out_dir"))
                               : (fs::absolute("runs") / fs::path(path).stem()).lexically_normal().string();
   if (auto set = root["set"]) {
@@ -125,12 +130,9 @@ SweepFile load_sweep(const std::string& path) {
     const auto key = kv.first.as<std::string>();
     if (!kv.second.IsSequence() || kv.second.size() == 0) bad(s, "grid." + key + ": expected a non-empty list of values");
     std::vector<YAML::Node> values(kv.second.begin(), kv.second.end());
-    if (key == "config") {  // base configs, relative to this file like the top-level one
+    if (key == "config") {
       if (root["config"]) bad(s, "config: give the base config either at the top or as the grid axis grid.config, not both");
-      for (auto& v : values) {
-        v = YAML::Node(relative_to_file(scalar<std::string>(s, v, "grid.config")));
-        if (!fs::is_regular_file(v.as<std::string>())) bad(s, "grid.config: " + v.as<std::string>() + ": no such file");
-      }
+      for (auto& v : values) v = YAML::Node(base_config(v, "grid.config"));
     }
     s.grid.emplace_back(key, values);
   }
@@ -232,26 +234,27 @@ std::string run_and_read(const std::string& cmd, int* status) {
   return out;
 }
 
-// True while Slurm still knows `job` ("1234_5"); false when it is gone or squeue is missing.
-bool slurm_job_alive(const std::string& job) {
-  if (job.empty()) return false;
+// The lines squeue prints for `job` ("1234" or "1234_5") as "<id> <state> <reason>"; empty when
+// Slurm no longer knows it or squeue is missing.
+std::string squeue_lines(const std::string& job) {
+  if (job.empty()) return "";
   int status = 0;
-  const auto out = run_and_read("squeue -h -o %i -j " + job, &status);
-  return status == 0 && !out.empty();
+  const auto out = run_and_read("squeue -h -o '%i %T %r' -j " + job, &status);
+  return status == 0 ? out : "";
 }
+
+bool slurm_job_alive(const std::string& job) { return !squeue_lines(job).empty(); }
 
 // While Slurm still runs or queues the array: true. A task Slurm holds (a launch that failed is
 // requeued held, and would never start) is an error, not a wait without end.
 bool slurm_array_running(const std::string& job) {
-  int status = 0;
-  const auto out = run_and_read("squeue -h -o '%i %T %r' -j " + job, &status);
-  if (status != 0 || out.empty()) return false;
+  const auto out = squeue_lines(job);
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);)
     if (line.find("held") != std::string::npos || line.find("Held") != std::string::npos)
       throw Error("Slurm job " + job + ": task " + line + ", so it will not run; see slurmd's log, `scancel " + job +
                   "`, then run the sweep again");
-  return true;
+  return !out.empty();
 }
 
 // What a grid point's folder is now; "queued" decays to "pending" once Slurm forgot the job.

@@ -21,11 +21,12 @@ ResolvedRun resolve_run_config(const std::string& config_path, const std::string
                                const std::vector<std::string>& overrides) {
   ResolvedRun r;
   Config cfg;
-  r.config.bind(cfg);
+  cfg.declare<DtConfig>();
   if (!config_path.empty()) cfg.load_yaml(config_path);
   if (!overlay.empty()) cfg.load_yaml_text(overlay, overlay_source, overlay_dir);
   cfg.apply_overrides(overrides);
   cfg.resolve();
+  r.config = cfg.get<DtConfig>();
   r.yaml = cfg.to_yaml();
   return r;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -145,123 +146,171 @@ void Config::add_entry(const std::string& key, Entry entry) {
   order_.push_back(key);
 }
 
-void Config::add(const std::string& key, bool* value, const std::string& help) {
-  add_entry(key, {"bool", "true or false", help,
-                  [value](const YAML::Node& n) { return scalar_as(n, *value); },
-                  [value] { return YAML::Node(*value); }});
+// How one type of setting is checked and written: `parse` turns a YAML node into a checked
+// value (nothing when the node is not one), `node` writes a value in its canonical form.
+template <typename T>
+struct Fields::Kind {
+  std::string type, expected;
+  std::function<std::optional<T>(const YAML::Node&)> parse;
+  std::function<YAML::Node(const T&)> node = [](const T& v) { return YAML::Node(v); };
+  bool is_path = false;
+};
+
+template <typename T>
+void Fields::field(const std::string& key, T& value, const Kind<T>& kind, const std::string& help) {
+  if (mode_ == Mode::read) {
+    // The key's value is canonical and was checked when it was set: it parses.
+    value = *kind.parse(config_.entries_.at(key).value);
+    return;
+  }
+  auto normalize = [parse = kind.parse, node = kind.node](const YAML::Node& in, YAML::Node& out) {
+    auto v = parse(in);
+    if (v) out = node(*v);
+    return v.has_value();
+  };
+  config_.add_entry(key, {kind.type, kind.expected, help, normalize, kind.node(value), kind.is_path});
 }
 
-void Config::add(const std::string& key, int64_t* value, int64_t lo, int64_t hi, const std::string& help) {
-  add_entry(key, {"int", "an integer in " + range_text(double(lo), double(hi)), help,
-                  [=](const YAML::Node& n) {
-                    int64_t v;
-                    if (!parse_int64(n, v) || v < lo || v > hi) return false;
-                    *value = v;
-                    return true;
-                  },
-                  [value] { return YAML::Node(*value); }});
+void Fields::rename(const std::string& old_key, const std::string& new_key) {
+  if (mode_ == Mode::declare) config_.rename(old_key, new_key);
 }
 
-void Config::add(const std::string& key, int* value, int lo, int hi, const std::string& help) {
-  add_entry(key, {"int", "an integer in " + range_text(lo, hi), help,
-                  [=](const YAML::Node& n) {
-                    int64_t v;
-                    if (!parse_int64(n, v) || v < lo || v > hi) return false;
-                    *value = static_cast<int>(v);
-                    return true;
-                  },
-                  [value] { return YAML::Node(*value); }});
+namespace {
+
+// A value in [lo, hi] read by `parse_one`, or nothing.
+template <typename T, typename Parse>
+std::optional<T> in_range(const YAML::Node& n, T lo, T hi, Parse parse_one) {
+  auto v = parse_one(n);
+  if (!v || *v < lo || *v > hi) return std::nullopt;
+  return v;
 }
 
-void Config::add(const std::string& key, double* value, double lo, double hi, const std::string& help) {
-  add_entry(key, {"float", "a number in " + range_text(lo, hi), help,
-                  [=](const YAML::Node& n) {
-                    double v;
-                    if (!parse_double(n, v) || v < lo || v > hi) return false;
-                    *value = v;
-                    return true;
-                  },
-                  [value] { return number_node(*value); }});
+std::optional<int64_t> int64_of(const YAML::Node& n) {
+  int64_t v;
+  return parse_int64(n, v) ? std::optional<int64_t>(v) : std::nullopt;
+}
+std::optional<double> double_of(const YAML::Node& n) {
+  double v;
+  return parse_double(n, v) ? std::optional<double>(v) : std::nullopt;
 }
 
-void Config::add_integer_valued(const std::string& key, double* value, double lo, double hi, const std::string& help) {
-  add_entry(key, {"int", "an integer in " + range_text(lo, hi), help,
-                  [=](const YAML::Node& n) {
-                    int64_t v;
-                    if (!parse_int64(n, v) || double(v) < lo || double(v) > hi) return false;
-                    *value = double(v);
-                    return true;
-                  },
-                  [value] { return number_node(*value); }});
+// A list whose items each pass `item`; a single scalar is a list of one.
+template <typename T, typename Item>
+std::optional<std::vector<T>> list_of(const YAML::Node& n, Item item) {
+  std::vector<T> out;
+  const auto items = n.IsSequence() ? n : YAML::Node(std::vector<YAML::Node>{n});
+  for (const auto& node : items) {
+    auto v = item(node);
+    if (!v) return std::nullopt;
+    out.push_back(static_cast<T>(*v));
+  }
+  return out;
 }
 
-void Config::add(const std::string& key, std::string* value, std::vector<std::string> choices,
+}  // namespace
+
+void Fields::add(const std::string& key, bool& value, const std::string& help) {
+  field<bool>(key, value,
+              {"bool", "true or false",
+               [](const YAML::Node& n) {
+                 bool v;
+                 return scalar_as(n, v) ? std::optional<bool>(v) : std::nullopt;
+               }},
+              help);
+}
+
+void Fields::add(const std::string& key, int64_t& value, int64_t lo, int64_t hi, const std::string& help) {
+  field<int64_t>(key, value,
+                 {"int", "an integer in " + range_text(double(lo), double(hi)),
+                  [=](const YAML::Node& n) { return in_range<int64_t>(n, lo, hi, int64_of); }},
+                 help);
+}
+
+void Fields::add(const std::string& key, int& value, int lo, int hi, const std::string& help) {
+  field<int>(key, value,
+             {"int", "an integer in " + range_text(lo, hi),
+              [=](const YAML::Node& n) {
+                auto v = in_range<int64_t>(n, lo, hi, int64_of);
+                return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+              }},
+             help);
+}
+
+void Fields::add(const std::string& key, double& value, double lo, double hi, const std::string& help) {
+  field<double>(key, value,
+                {"float", "a number in " + range_text(lo, hi),
+                 [=](const YAML::Node& n) { return in_range<double>(n, lo, hi, double_of); }, number_node},
+                help);
+}
+
+void Fields::add_integer_valued(const std::string& key, double& value, double lo, double hi,
+                                const std::string& help) {
+  field<double>(key, value,
+                {"int", "an integer in " + range_text(lo, hi),
+                 [=](const YAML::Node& n) {
+                   auto v = int64_of(n);
+                   if (!v || double(*v) < lo || double(*v) > hi) return std::optional<double>();
+                   return std::optional<double>(double(*v));
+                 },
+                 number_node},
+                help);
+}
+
+void Fields::add(const std::string& key, std::string& value, std::vector<std::string> choices,
                  const std::string& help) {
   std::string expected = "a string (printable UTF-8)";
   if (!choices.empty()) {
     expected = "one of";
     for (const auto& c : choices) expected += " " + c;
   }
-  add_entry(key, {"string", expected, help,
-                  [=](const YAML::Node& n) {
-                    std::string v;
-                    if (!parse_text(n, v)) return false;
-                    if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) return false;
-                    *value = v;
-                    return true;
-                  },
-                  [value] { return YAML::Node(*value); }});
+  field<std::string>(key, value,
+                     {"string", expected,
+                      [=](const YAML::Node& n) {
+                        std::string v;
+                        if (!parse_text(n, v)) return std::optional<std::string>();
+                        if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end())
+                          return std::optional<std::string>();
+                        return std::optional<std::string>(v);
+                      }},
+                     help);
 }
 
 bool is_dataset_name(const std::string& value) { return value.rfind("seqrl:", 0) == 0 || value.rfind("d4rl:", 0) == 0; }
 
-void Config::add_path(const std::string& key, std::string* value, const std::string& help) {
-  Entry e{"path", "a non-empty path of printable UTF-8", help,
-          [=](const YAML::Node& n) {
-            std::string v;
-            if (!parse_text(n, v) || v.empty()) return false;
-            *value = v;
-            return true;
-          },
-          [value] { return YAML::Node(*value); }};
-  e.is_path = true;
-  add_entry(key, std::move(e));
+void Fields::add_path(const std::string& key, std::string& value, const std::string& help) {
+  Kind<std::string> kind{"path", "a non-empty path of printable UTF-8", [](const YAML::Node& n) {
+                           std::string v;
+                           if (!parse_text(n, v) || v.empty()) return std::optional<std::string>();
+                           return std::optional<std::string>(v);
+                         }};
+  kind.is_path = true;
+  field<std::string>(key, value, kind, help);
 }
 
-void Config::add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help) {
-  add_entry(key, {"list<float>", "a list of numbers in " + range_text(lo, hi), help,
-                  [=](const YAML::Node& n) {
-                    std::vector<double> out;
-                    const auto items = n.IsSequence() ? n : YAML::Node(std::vector<YAML::Node>{n});
-                    for (const auto& item : items) {
-                      double v;
-                      if (!parse_double(item, v) || v < lo || v > hi) return false;
-                      out.push_back(v);
-                    }
-                    *value = out;
-                    return true;
-                  },
-                  [value] {
-                    YAML::Node n(YAML::NodeType::Sequence);
-                    for (double v : *value) n.push_back(number_node(v));
-                    return flow_list(n);
-                  }});
+void Fields::add(const std::string& key, std::vector<double>& value, double lo, double hi, const std::string& help) {
+  field<std::vector<double>>(key, value,
+                             {"list<float>", "a list of numbers in " + range_text(lo, hi),
+                              [=](const YAML::Node& n) {
+                                return list_of<double>(
+                                    n, [=](const YAML::Node& item) { return in_range<double>(item, lo, hi, double_of); });
+                              },
+                              [](const std::vector<double>& v) {
+                                YAML::Node n(YAML::NodeType::Sequence);
+                                for (double x : v) n.push_back(number_node(x));
+                                return flow_list(n);
+                              }},
+                             help);
 }
 
-void Config::add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help) {
-  add_entry(key, {"list<int>", "a list of integers in " + range_text(lo, hi), help,
-                  [=](const YAML::Node& n) {
-                    std::vector<int> out;
-                    const auto items = n.IsSequence() ? n : YAML::Node(std::vector<YAML::Node>{n});
-                    for (const auto& item : items) {
-                      int64_t v;
-                      if (!parse_int64(item, v) || v < lo || v > hi) return false;
-                      out.push_back(static_cast<int>(v));
-                    }
-                    *value = out;
-                    return true;
-                  },
-                  [value] { return flow_list(YAML::Node(*value)); }});
+void Fields::add(const std::string& key, std::vector<int>& value, int lo, int hi, const std::string& help) {
+  field<std::vector<int>>(key, value,
+                          {"list<int>", "a list of integers in " + range_text(lo, hi),
+                           [=](const YAML::Node& n) {
+                             return list_of<int>(
+                                 n, [=](const YAML::Node& item) { return in_range<int64_t>(item, lo, hi, int64_of); });
+                           },
+                           [](const std::vector<int>& v) { return flow_list(YAML::Node(v)); }},
+                          help);
 }
 
 void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& source,
@@ -390,13 +439,11 @@ void Config::resolve() {
       throw Error(p.source + ": unknown key '" + key + "'" +
                   (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
     }
-    if (!it->second.store(p.value))
-      throw Error(p.source + ": " + key + " = " + show(p.value) + ": expected " + it->second.expected);
-    if (it->second.is_path) {
-      const std::string text = it->second.current().Scalar();
-      if (!is_dataset_name(text))  // an absolute path stays as it is
-        it->second.store(YAML::Node((fs::path(p.base_dir) / text).lexically_normal().string()));
-    }
+    auto& e = it->second;
+    if (!e.normalize(p.value, e.value))
+      throw Error(p.source + ": " + key + " = " + show(p.value) + ": expected " + e.expected);
+    if (e.is_path && !is_dataset_name(e.value.Scalar()))  // an absolute path stays as it is
+      e.value = YAML::Node((fs::path(p.base_dir) / e.value.Scalar()).lexically_normal().string());
   }
   pending_.clear();
 }
@@ -424,7 +471,7 @@ YAML::Node nest(const std::vector<std::string>& keys, const std::string& prefix,
 
 }  // namespace
 
-std::string Config::value_text(const std::string& key) const { return show(entries_.at(key).current()); }
+std::string Config::value_text(const std::string& key) const { return show(entries_.at(key).value); }
 
 std::map<std::string, std::string> flatten_yaml(const YAML::Node& node) {
   std::map<std::string, std::string> out;
@@ -441,7 +488,7 @@ std::map<std::string, std::string> flatten_yaml(const YAML::Node& node) {
 
 std::string Config::to_yaml() const {
   YAML::Emitter out;
-  out << nest(order_, "", [this](const std::string& key) { return entries_.at(key).current(); });
+  out << nest(order_, "", [this](const std::string& key) { return entries_.at(key).value; });
   return std::string(out.c_str()) + "\n";
 }
 
@@ -449,7 +496,7 @@ std::string Config::describe() const {
   std::ostringstream ss;
   for (const auto& key : order_) {
     const auto& e = entries_.at(key);
-    ss << "  " << key << " = " << show(e.current()) << "    # " << e.help << " (" << e.expected << ")\n";
+    ss << "  " << key << " = " << show(e.value) << "    # " << e.help << " (" << e.expected << ")\n";
   }
   return ss.str();
 }

@@ -1,13 +1,21 @@
 // Typed, validated configuration. Each module keeps its settings in a plain struct (CORL
-// style: config on top) and declares every field here with its range; the struct's initial
-// values are the built-in defaults. Precedence: built-in defaults < YAML file (with its
-// `defaults:` chain) < command-line overrides `a.b=value`.
+// style: config on top) whose `fields(Fields&)` lists every field once, with its key and range;
+// the struct's initial values are the built-in defaults. That one list declares the keys,
+// reads resolved values into a struct and writes a struct as YAML; Config keeps no pointer into
+// any struct. Precedence: built-in defaults < YAML file (with its `defaults:` chain) <
+// command-line overrides `a.b=value`.
 //
+//   struct TrainConfig {
+//     int64_t steps = 1000;
+//     void fields(Fields& f) { f.add("train.steps", steps, 1, 100'000'000, "optimizer steps"); }
+//   };
 //   Config cfg;
-//   cfg.add("train.steps", &train.steps, 1, 100'000'000, "optimizer steps");
+//   cfg.declare<TrainConfig>();
 //   cfg.load_yaml("configs/hopper-medium.yaml");
 //   cfg.apply_overrides({"train.steps=2000"});
-//   cfg.resolve();            // validates and writes the values into the structs
+//   cfg.resolve();                        // validates every value
+//   auto train = cfg.get<TrainConfig>();  // a struct holding the resolved values
+//   Config::yaml_of(train);               // that struct as YAML (every key)
 //
 // Errors are seqrl::Error naming the key, the value, where it came from and what was
 // expected; an unknown key also names the closest valid key.
@@ -27,23 +35,65 @@
 
 namespace seqrl {
 
-class Config {
+class Config;
+
+// A config struct's field list, run by Config in one of two ways: declaring the keys (the
+// struct's values become the defaults) or reading resolved values into the struct.
+class Fields {
  public:
-  void add(const std::string& key, bool* value, const std::string& help);
-  void add(const std::string& key, int* value, int lo, int hi, const std::string& help);
-  void add(const std::string& key, int64_t* value, int64_t lo, int64_t hi, const std::string& help);
-  void add(const std::string& key, double* value, double lo, double hi, const std::string& help);
+  void add(const std::string& key, bool& value, const std::string& help);
+  void add(const std::string& key, int& value, int lo, int hi, const std::string& help);
+  void add(const std::string& key, int64_t& value, int64_t lo, int64_t hi, const std::string& help);
+  void add(const std::string& key, double& value, double lo, double hi, const std::string& help);
   // A whole number kept in a double (backbone options): 2.5 is rejected, 1e3 accepted.
-  void add_integer_valued(const std::string& key, double* value, double lo, double hi, const std::string& help);
+  void add_integer_valued(const std::string& key, double& value, double lo, double hi, const std::string& help);
   // choices empty: any string.
-  void add(const std::string& key, std::string* value, std::vector<std::string> choices, const std::string& help);
+  void add(const std::string& key, std::string& value, std::vector<std::string> choices, const std::string& help);
   // A file or folder path, non-empty, stored absolute (see above). From the command line the
   // text is taken verbatim (not parsed as YAML, so `#`, `!!tag` and quotes stay part of the
   // name). A dataset name (`seqrl:...`, `d4rl:...`, datasets/suite.h) is a name, not a path:
   // kept as it is.
-  void add_path(const std::string& key, std::string* value, const std::string& help);
-  void add(const std::string& key, std::vector<double>* value, double lo, double hi, const std::string& help);
-  void add(const std::string& key, std::vector<int>* value, int lo, int hi, const std::string& help);
+  void add_path(const std::string& key, std::string& value, const std::string& help);
+  void add(const std::string& key, std::vector<double>& value, double lo, double hi, const std::string& help);
+  void add(const std::string& key, std::vector<int>& value, int lo, int hi, const std::string& help);
+  // Config::rename, declared beside the field it names.
+  void rename(const std::string& old_key, const std::string& new_key);
+
+ private:
+  friend class Config;
+  enum class Mode { declare, read };
+  Fields(Mode mode, Config& config) : mode_(mode), config_(config) {}
+  template <typename T>
+  struct Kind;
+  template <typename T>
+  void field(const std::string& key, T& value, const Kind<T>& kind, const std::string& help);
+  Mode mode_;
+  Config& config_;
+};
+
+class Config {
+ public:
+  // Declares every key of `defaults.fields()`, with its values as the built-in defaults.
+  template <class S>
+  void declare(S defaults = S{}) {
+    Fields f(Fields::Mode::declare, *this);
+    defaults.fields(f);
+  }
+  // A struct holding the current values of its keys (the resolved ones after resolve()).
+  template <class S>
+  S get() const {
+    S s;
+    Fields f(Fields::Mode::read, const_cast<Config&>(*this));  // read mode only reads
+    s.fields(f);
+    return s;
+  }
+  // `s` as nested YAML: every key of its field list, as config.yaml holds it.
+  template <class S>
+  static std::string yaml_of(S s) {
+    Config c;
+    c.declare(std::move(s));
+    return c.to_yaml();
+  }
 
   // A key's former name: configs and run folders written by an older seqrl (e.g. run.root,
   // now run.out_dir) still load; the old name is read as `new_key` with a warning naming the
@@ -59,7 +109,7 @@ class Config {
   void load_yaml_text(const std::string& text, const std::string& source, const std::string& base_dir = "");
   // Each override is "dotted.key=value"; value is parsed as a YAML scalar or flow list.
   void apply_overrides(const std::vector<std::string>& overrides);
-  // Validates every pending value and stores it in its field. Call once after loading.
+  // Validates every pending value and makes it the key's value. Call once after loading.
   void resolve();
 
   // The current value of a declared key as flow YAML ("0.1", "[1, 2]").
@@ -71,13 +121,14 @@ class Config {
   std::string describe() const;
 
  private:
+  friend class Fields;
   struct Entry {
     std::string type;  // "bool", "int", "float", "string", "list<float>", "list<int>"
     std::string expected;  // human text: "an integer in [1, 100]"
     std::string help;
-    // Parses and range-checks `node`; on success stores into the field, else returns the reason.
-    std::function<bool(const YAML::Node& node)> store;
-    std::function<YAML::Node()> current;
+    // Parses and range-checks `in`; on success `out` is the value in its canonical form.
+    std::function<bool(const YAML::Node& in, YAML::Node& out)> normalize;
+    YAML::Node value;      // canonical: the default until resolve() sets it
     bool is_path = false;  // add_path: stored absolute, text verbatim on the command line
   };
   struct Pending {

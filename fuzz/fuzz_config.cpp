@@ -23,17 +23,17 @@ struct Settings {
   std::string backbone = "transformer", path = "data.hdf5", name = "dt";
   std::vector<double> targets{3600, 1800};
   std::vector<int> seeds{0};
-  void bind(seqrl::Config& c) {
-    c.add("run.flag", &flag, "a bool");
-    c.add("model.layers", &count, 1, 256, "an int");
-    c.add("train.steps", &steps, 1, int64_t(1) << 40, "an int64");
-    c.add("train.lr", &lr, 0.0, 10.0, "a float");
-    c.add_integer_valued("model.mlstm.chunk", &chunk, 1, 1 << 20, "a whole number in a double");
-    c.add("model.backbone", &backbone, {"transformer", "mingru"}, "a choice");
-    c.add_path("data.path", &path, "a path");
-    c.add("run.name", &name, {}, "a string");
-    c.add("eval.targets", &targets, -1e9, 1e9, "a list of floats");
-    c.add("run.seeds", &seeds, 0, 1000, "a list of ints");
+  void fields(seqrl::Fields& f) {
+    f.add("run.flag", flag, "a bool");
+    f.add("model.layers", count, 1, 256, "an int");
+    f.add("train.steps", steps, 1, int64_t(1) << 40, "an int64");
+    f.add("train.lr", lr, 0.0, 10.0, "a float");
+    f.add_integer_valued("model.mlstm.chunk", chunk, 1, 1 << 20, "a whole number in a double");
+    f.add("model.backbone", backbone, {"transformer", "mingru"}, "a choice");
+    f.add_path("data.path", path, "a path");
+    f.add("run.name", name, {}, "a string");
+    f.add("eval.targets", targets, -1e9, 1e9, "a list of floats");
+    f.add("run.seeds", seeds, 0, 1000, "a list of ints");
   }
 };
 
@@ -49,24 +49,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::istringstream lines(input.substr(split + marker.size()));
     for (std::string line; std::getline(lines, line);) overrides.push_back(line);
   }
-  Settings s;
   seqrl::Config c;
-  s.bind(c);
+  c.declare<Settings>();
   std::string resolved;
   try {
     c.load_yaml_text(document, "fuzz.yaml");
     c.apply_overrides(overrides);
     c.resolve();
     resolved = c.to_yaml();
+    if (seqrl::Config::yaml_of(c.get<Settings>()) != resolved) std::abort();  // the struct writes the same
   } catch (const seqrl::Error&) {
     return 0;
   }
   // The resolved config reads back to the same values.
-  Settings t;
   seqrl::Config c2;
-  t.bind(c2);
+  c2.declare<Settings>();
   c2.load_yaml_text(resolved, "resolved.yaml");
   c2.resolve();
+  const auto s = c.get<Settings>(), t = c2.get<Settings>();
   if (c2.to_yaml() != resolved || t.lr != s.lr || t.targets != s.targets || t.path != s.path || t.name != s.name)
     std::abort();
   return 0;

@@ -25,9 +25,9 @@ namespace {
 
 // A tiny configuration that trains in seconds.
 DtConfig tiny_config(const std::string& dataset, const std::string& backbone, int64_t steps) {
-  DtConfig c;
   Config cfg;
-  c.bind(cfg);  // fills backbone option defaults
+  cfg.declare<DtConfig>();
+  auto c = cfg.get<DtConfig>();  // backbone options at their defaults
   c.dataset = dataset;
   c.backbone = backbone;
   c.context = 8;
@@ -51,12 +51,7 @@ DtConfig tiny_config(const std::string& dataset, const std::string& backbone, in
 
 std::string run_in(const fs::path& root, const DtConfig& c) {
   auto dir = create_run_dir(root.string(), c.backbone);
-  // The config keeps pointers into `copy`: bind it once and do not reassign it. (bind() resets
-  // backbone options to their defaults, which is what tiny_config uses.)
-  Config cfg;
-  DtConfig copy = c;
-  copy.bind(cfg);
-  write_file_atomic((fs::path(dir) / "config.yaml").string(), cfg.to_yaml());
+  write_file_atomic((fs::path(dir) / "config.yaml").string(), Config::yaml_of(c));
   return dir;
 }
 
@@ -120,6 +115,25 @@ TEST_P(LossGoesDown, OnGeneratedData) {
 
 INSTANTIATE_TEST_SUITE_P(EveryBackbone, LossGoesDown, ::testing::ValuesIn(backbone_names()));  // the registry
 
+// Issue 17: checkpoints store the run's own config (Config::yaml_of), not whatever config.yaml
+// holds on disk, and a non-default backbone option survives the round trip.
+TEST(DtCheckpoint, StoresTheRunsOwnConfigNotTheFileOnDisk) {
+  auto dir = temp_dir("own_config");
+  auto data = write_hopper_like(dir);
+  auto c = tiny_config(data, "mingru", 20);
+  c.backbone_options["mingru"]["expand"] = 2;
+  auto run = run_in(dir, c);
+  write_file_atomic((fs::path(run) / "config.yaml").string(), "edited: by hand\n");
+  ASSERT_EQ(train_decision_model(c, run, false), 0);
+  CheckpointReader r(resolve_checkpoint(run));
+  EXPECT_EQ(r.text("config"), Config::yaml_of(c));
+  auto p = load_trained_policy(run, "cpu");
+  EXPECT_EQ(p.config.backbone_options.at("mingru").at("expand"), 2.0);
+  EXPECT_EQ(p.config.steps, 20);
+  EXPECT_EQ(p.config.dataset, data);
+  fs::remove_all(dir);
+}
+
 TEST(DtEval, RtgStartsAtTargetOverScaleAndDropsByEachRewardOverScale) {
   auto dir = temp_dir("rtg");
   auto data = write_hopper_like(dir);
@@ -172,12 +186,6 @@ TEST(DtEval, WindowAndRecurrentModesTakeTheSameActionsWhileTheHistoryFitsTheWind
 }
 
 std::map<std::string, torch::Tensor> model_tensors(const std::string& run_dir) {
-  CheckpointReader r(resolve_checkpoint(run_dir));
-  DtConfig c;
-  Config cfg;
-  c.bind(cfg);
-  cfg.load_yaml((fs::path(run_dir) / "config.yaml").string());
-  cfg.resolve();
   auto p = load_trained_policy(run_dir, "cpu");
   std::map<std::string, torch::Tensor> out;
   for (const auto& kv : p.model->named_parameters()) out[kv.key()] = kv.value().detach().clone();

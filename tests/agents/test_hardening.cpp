@@ -100,9 +100,10 @@ struct TinyRun {
 TinyRun make_run(const fs::path& root, const std::string& data, int64_t steps, int64_t ckpt_every) {
   TinyRun run;
   Config cfg;
-  run.config.bind(cfg);
+  cfg.declare<DtConfig>();
   cfg.load_yaml_text(tiny_yaml(data, steps, ckpt_every), "tiny.yaml");
   cfg.resolve();
+  run.config = cfg.get<DtConfig>();
   run.dir = create_run_dir(root.string(), "tiny");
   write_file_atomic((fs::path(run.dir) / "config.yaml").string(), cfg.to_yaml());
   return run;

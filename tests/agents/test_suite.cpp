@@ -169,6 +169,7 @@ TEST_F(SuiteCli, MediumReplayIsADeterministicRerunOfTheAdoptedSacRun) {
   EXPECT_NE(r.out.find("step_1000.pt: missing"), std::string::npos) << r.out;
   r = run("dataset make hopper-random --replay-from " + run_dir.string());
   EXPECT_EQ(r.code, 2) << "a usage error: " << r.out;
+  EXPECT_NE(r.out.find("hopper-random: --replay-from applies to a medium-replay file only"), std::string::npos) << r.out;
 }
 
 TEST_F(SuiteCli, MediumExpertIsMediumCutAfterItsLastEpisodeThenExpert) {

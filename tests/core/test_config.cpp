@@ -13,6 +13,7 @@
 
 namespace fs = std::filesystem;
 using seqrl::Config;
+using seqrl::Fields;
 
 namespace {
 
@@ -23,13 +24,27 @@ struct Settings {
   std::string backbone = "transformer";
   std::vector<double> targets{3600, 1800};
   std::vector<int> seeds{0};
-  void bind(Config& c) {
-    c.add("train.steps", &steps, 1, 1000000, "optimizer steps");
-    c.add("train.lr", &lr, 0.0, 1.0, "learning rate");
-    c.add("train.amp", &amp, "mixed precision");
-    c.add("model.backbone", &backbone, {"transformer", "mingru"}, "sequence backbone");
-    c.add("eval.targets", &targets, -1e6, 1e6, "target returns");
-    c.add("run.seeds", &seeds, 0, 1000, "seeds");
+  void fields(Fields& f) {
+    f.add("train.steps", steps, 1, 1000000, "optimizer steps");
+    f.add("train.lr", lr, 0.0, 1.0, "learning rate");
+    f.add("train.amp", amp, "mixed precision");
+    f.add("model.backbone", backbone, {"transformer", "mingru"}, "sequence backbone");
+    f.add("eval.targets", targets, -1e6, 1e6, "target returns");
+    f.add("run.seeds", seeds, 0, 1000, "seeds");
+  }
+};
+
+// One integer-valued backbone option, and path settings, each in a struct of its own.
+struct Chunk {
+  double chunk = 64;
+  void fields(Fields& f) { f.add_integer_valued("model.mlstm.chunk", chunk, 1, 1 << 20, "chunk"); }
+};
+struct Paths {
+  std::string data = "default.hdf5", out_dir, file;
+  void fields(Fields& f) {
+    f.add_path("data.path", data, "dataset");
+    f.add_path("run.out_dir", out_dir, "runs");
+    f.add_path("model.file", file, "weights");
   }
 };
 
@@ -61,21 +76,21 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, BuiltInDefaultsSurviveWhenNothingIsSet) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.resolve();
+  const auto s = c.get<Settings>();
   EXPECT_EQ(s.steps, 100);
   EXPECT_EQ(s.backbone, "transformer");
 }
 
 TEST_F(ConfigTest, YamlOverridesDefaultsAndCommandLineOverridesYaml) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.load_yaml(write("x.yaml", "train:\n  steps: 2000\n  lr: 0.001\nmodel:\n  backbone: mingru\n"));
   c.apply_overrides({"train.steps=50", "eval.targets=[1,2,3]"});
   c.resolve();
+  const auto s = c.get<Settings>();
   EXPECT_EQ(s.steps, 50);           // override beats yaml
   EXPECT_DOUBLE_EQ(s.lr, 0.001);    // yaml beats default
   EXPECT_EQ(s.backbone, "mingru");
@@ -86,11 +101,11 @@ TEST_F(ConfigTest, YamlOverridesDefaultsAndCommandLineOverridesYaml) {
 TEST_F(ConfigTest, DefaultsChainIsMergedFirstAndFileWins) {
   write("base.yaml", "train:\n  steps: 7\n  lr: 0.5\n");
   write("mid.yaml", "defaults: base.yaml\ntrain:\n  lr: 0.25\n");
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.load_yaml(write("top.yaml", "defaults: [mid.yaml]\ntrain:\n  amp: true\n"));
   c.resolve();
+  const auto s = c.get<Settings>();
   EXPECT_EQ(s.steps, 7);
   EXPECT_DOUBLE_EQ(s.lr, 0.25);
   EXPECT_TRUE(s.amp);
@@ -99,16 +114,14 @@ TEST_F(ConfigTest, DefaultsChainIsMergedFirstAndFileWins) {
 TEST_F(ConfigTest, DefaultsCycleIsAnError) {
   write("a.yaml", "defaults: b.yaml\n");
   auto b = write("b.yaml", "defaults: a.yaml\n");
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   EXPECT_NE(error_of([&] { c.load_yaml(b); }).find("includes itself"), std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownKeyNamesKeyFileAndClosestValidKey) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   auto path = write("typo.yaml", "train:\n  step: 5\n");
   c.load_yaml(path);
   auto msg = error_of([&] { c.resolve(); });
@@ -118,9 +131,8 @@ TEST_F(ConfigTest, UnknownKeyNamesKeyFileAndClosestValidKey) {
 }
 
 TEST_F(ConfigTest, UnknownOverrideKeyIsNamedWithItsSource) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.apply_overrides({"model.backbon=mingru"});
   auto msg = error_of([&] { c.resolve(); });
   EXPECT_NE(msg.find("command line"), std::string::npos) << msg;
@@ -141,9 +153,8 @@ TEST_F(ConfigTest, WrongTypeAndRangeNameKeyValueAndExpectation) {
       {"eval.targets=[1,x]", "eval.targets = [1, x]", "a list of numbers"},
   };
   for (const auto& k : cases) {
-    Settings s;
     Config c;
-    s.bind(c);
+    c.declare<Settings>();
     c.apply_overrides({k.override_text});
     auto msg = error_of([&] { c.resolve(); });
     EXPECT_NE(msg.find(k.key_value), std::string::npos) << k.override_text << " -> " << msg;
@@ -152,18 +163,16 @@ TEST_F(ConfigTest, WrongTypeAndRangeNameKeyValueAndExpectation) {
 }
 
 TEST_F(ConfigTest, ExactIntegersWrittenAsFloatsAreAccepted) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.apply_overrides({"train.steps=1e5"});
   c.resolve();
-  EXPECT_EQ(s.steps, 100000);
+  EXPECT_EQ(c.get<Settings>().steps, 100000);
 }
 
 TEST_F(ConfigTest, MalformedOverrideIsAUsageError) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   try {
     c.apply_overrides({"train.steps"});
     FAIL() << "expected UsageError";
@@ -174,9 +183,8 @@ TEST_F(ConfigTest, MalformedOverrideIsAUsageError) {
 }
 
 TEST_F(ConfigTest, BrokenYamlNamesFileAndLine) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   auto path = write("bad.yaml", "train:\n  steps: [1, 2\n");
   auto msg = error_of([&] { c.load_yaml(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
@@ -184,26 +192,24 @@ TEST_F(ConfigTest, BrokenYamlNamesFileAndLine) {
 }
 
 TEST_F(ConfigTest, MissingFileIsNamed) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   auto msg = error_of([&] { c.load_yaml((dir / "nope.yaml").string()); });
   EXPECT_NE(msg.find("nope.yaml: config file not found"), std::string::npos) << msg;
 }
 
 TEST_F(ConfigTest, ResolvedYamlRoundTripsThroughANewConfig) {
-  Settings a;
   Config ca;
-  a.bind(ca);
+  ca.declare<Settings>();
   ca.apply_overrides({"train.steps=42", "model.backbone=mingru", "eval.targets=[5]", "run.seeds=[3,4]"});
   ca.resolve();
   auto saved = write("resolved.yaml", ca.to_yaml());
 
-  Settings b;
   Config cb;
-  b.bind(cb);
+  cb.declare<Settings>();
   cb.load_yaml(saved);
   cb.resolve();
+  const auto a = ca.get<Settings>(), b = cb.get<Settings>();
   EXPECT_EQ(b.steps, 42);
   EXPECT_EQ(b.backbone, "mingru");
   EXPECT_EQ(b.targets, std::vector<double>{5});
@@ -229,9 +235,8 @@ TEST_F(ConfigTest, AliasBombIsRefusedQuicklyNamingTheFile) {
   }
   bomb += "train:\n  lr: *i\n";
   auto path = write("bomb.yaml", bomb);
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   auto t0 = std::chrono::steady_clock::now();
   auto msg = error_of([&] { c.load_yaml(path); });
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
@@ -239,39 +244,36 @@ TEST_F(ConfigTest, AliasBombIsRefusedQuicklyNamingTheFile) {
 }
 
 TEST_F(ConfigTest, DuplicateKeysAreAnErrorNamingFileLineAndKey) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   auto msg = error_of([&] { c.load_yaml(write("dup.yaml", "train:\n  steps: 1\n  lr: 0.1\n  steps: 2\n")); });
   EXPECT_NE(msg.find("dup.yaml: line 4: duplicate key 'train.steps'"), std::string::npos) << msg;
   // The same key spelled nested and dotted is a duplicate too.
   Config c2;
-  s.bind(c2);
+  c2.declare<Settings>();
   msg = error_of([&] { c2.load_yaml(write("dup2.yaml", "train:\n  steps: 1\ntrain.steps: 2\n")); });
   EXPECT_NE(msg.find("duplicate key 'train.steps'"), std::string::npos) << msg;
   // A file overriding its `defaults` is not a duplicate.
   write("base.yaml", "train:\n  steps: 3\n");
   Config c3;
-  s.bind(c3);
+  c3.declare<Settings>();
   c3.load_yaml(write("top.yaml", "defaults: base.yaml\ntrain:\n  steps: 4\n"));
   c3.resolve();
-  EXPECT_EQ(s.steps, 4);
+  EXPECT_EQ(c3.get<Settings>().steps, 4);
 }
 
 TEST_F(ConfigTest, EmptyYamlIsAnErrorNamingTheFile) {
   for (const char* text : {"", "\n# only a comment\n", "~\n"}) {
-    Settings s;
     Config c;
-    s.bind(c);
+    c.declare<Settings>();
     auto msg = error_of([&] { c.load_yaml(write("empty.yaml", text)); });
     EXPECT_NE(msg.find("empty.yaml: empty config"), std::string::npos) << msg;
   }
 }
 
 TEST_F(ConfigTest, ComplexKeysAndYamlCppMessagesNameTheFile) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   auto msg = error_of([&] { c.load_yaml(write("complex.yaml", "? [a, b] : 1\n")); });
   EXPECT_NE(msg.find("complex.yaml: line 1: a key must be a plain name"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("bad conversion"), std::string::npos) << msg;
@@ -282,48 +284,46 @@ TEST_F(ConfigTest, ComplexKeysAndYamlCppMessagesNameTheFile) {
 }
 
 TEST_F(ConfigTest, IntegerValuedOptionsRejectFractions) {
-  double chunk = 64;
   for (const char* bad : {"2.5", "2.7", "1e-1", "true", "[1]"}) {
     Config c;
-    c.add_integer_valued("model.mlstm.chunk", &chunk, 1, 1 << 20, "chunk");
+    c.declare<Chunk>();
     c.apply_overrides({std::string("model.mlstm.chunk=") + bad});
     auto msg = error_of([&] { c.resolve(); });
     EXPECT_NE(msg.find("model.mlstm.chunk = " + std::string(bad) + ": expected an integer in [1, 1048576]"),
               std::string::npos) << msg;
   }
   Config c;
-  c.add_integer_valued("model.mlstm.chunk", &chunk, 1, 1 << 20, "chunk");
+  c.declare<Chunk>();
   c.apply_overrides({"model.mlstm.chunk=1e3"});
   c.resolve();
-  EXPECT_EQ(chunk, 1000.0);
+  EXPECT_EQ(c.get<Chunk>().chunk, 1000.0);
 }
 
 TEST_F(ConfigTest, PathsAreTakenVerbatimFromTheCommandLine) {
   // The text is the file name (not YAML), made absolute against the current folder.
-  std::string path = "default.hdf5";
   for (const std::string value : {"a #b.hdf5", "!!binary x.hdf5", "\"quoted\".hdf5", "[x].hdf5", "null", "~"}) {
     Config c;
-    c.add_path("data.path", &path, "dataset");
+    c.declare<Paths>();
     c.apply_overrides({"data.path=" + value});
     c.resolve();
-    EXPECT_EQ(path, (fs::current_path() / value).string());
+    EXPECT_EQ(c.get<Paths>().data, (fs::current_path() / value).string());
   }
   for (const std::string value : {"/abs/a #b.hdf5", "seqrl:hopper-medium", "d4rl:walker2d-medium-replay"}) {
     Config c;
-    c.add_path("data.path", &path, "dataset");
+    c.declare<Paths>();
     c.apply_overrides({"data.path=" + value});
     c.resolve();
-    EXPECT_EQ(path, value);
+    EXPECT_EQ(c.get<Paths>().data, value);
   }
   Config c;
-  c.add_path("data.path", &path, "dataset");
+  c.declare<Paths>();
   c.apply_overrides({"data.path="});
   auto msg = error_of([&] { c.resolve(); });
   EXPECT_NE(msg.find("command line: data.path = \"\": expected a non-empty path"), std::string::npos) << msg;
   // Control characters and invalid UTF-8 could not be read back from config.yaml (found by fuzz_config).
   for (const std::string value : {std::string("a\x10" "b.hdf5"), std::string("mi\x9b\x8a.hdf5")}) {
     Config c2;
-    c2.add_path("data.path", &path, "dataset");
+    c2.declare<Paths>();
     c2.apply_overrides({"data.path=" + value});
     EXPECT_NE(error_of([&] { c2.resolve(); }).find("printable UTF-8"), std::string::npos) << value;
   }
@@ -333,27 +333,22 @@ TEST_F(ConfigTest, PathsInAFileResolveAgainstItsFolderButDatasetNamesStayNames) 
   fs::create_directories(dir / "configs" / "deeper");
   write("configs/base.yaml", "data:\n  path: seqrl:hopper-medium\nrun:\n  out_dir: ../runs\n");
   const auto cfg = write("configs/deeper/exp.yaml", "defaults: ../base.yaml\nmodel:\n  file: ./w/../weights.pt\n");
-  std::string data, out_dir, file;
   Config c;
-  c.add_path("data.path", &data, "dataset");
-  c.add_path("run.out_dir", &out_dir, "runs");
-  c.add_path("model.file", &file, "weights");
+  c.declare<Paths>();
   c.load_yaml(cfg);
   c.resolve();
-  EXPECT_EQ(data, "seqrl:hopper-medium");  // a dataset name (datasets/suite.h), not a path
-  EXPECT_EQ(out_dir, (dir / "runs").string());  // relative to base.yaml, which set it
-  EXPECT_EQ(file, (dir / "configs" / "deeper" / "weights.pt").string());
+  const auto p = c.get<Paths>();
+  EXPECT_EQ(p.data, "seqrl:hopper-medium");  // a dataset name (datasets/suite.h), not a path
+  EXPECT_EQ(p.out_dir, (dir / "runs").string());  // relative to base.yaml, which set it
+  EXPECT_EQ(p.file, (dir / "configs" / "deeper" / "weights.pt").string());
   // The same for d4rl: names, an absolute path, and the resolved text loaded again.
-  std::string d4rl;
   Config again;
-  again.add_path("data.path", &d4rl, "dataset");
-  again.add_path("run.out_dir", &out_dir, "runs");
-  again.add_path("model.file", &file, "weights");
+  again.declare<Paths>();
   again.load_yaml(write("configs/d4rl.yaml", "data:\n  path: d4rl:hopper-medium-replay\nrun:\n  out_dir: " +
                                                   (dir / "abs").string() + "\n"));
   again.resolve();
-  EXPECT_EQ(d4rl, "d4rl:hopper-medium-replay");
-  EXPECT_EQ(out_dir, (dir / "abs").string());
+  EXPECT_EQ(again.get<Paths>().data, "d4rl:hopper-medium-replay");
+  EXPECT_EQ(again.get<Paths>().out_dir, (dir / "abs").string());
 }
 
 TEST(NumberText, ShortestTextThatRoundTripsExactly) {
@@ -375,9 +370,8 @@ TEST(NumberText, ShortestTextThatRoundTripsExactly) {
 }
 
 TEST_F(ConfigTest, ResolvedYamlPrintsNumbersReadablyAndExactly) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.apply_overrides({"train.lr=0.1", "eval.targets=[0.1, 3600, 0.3]"});
   c.resolve();
   auto text = c.to_yaml();
@@ -385,11 +379,11 @@ TEST_F(ConfigTest, ResolvedYamlPrintsNumbersReadablyAndExactly) {
   EXPECT_NE(text.find("targets: [0.1, 3600, 0.3]"), std::string::npos) << text;
   EXPECT_EQ(text.find("0000000"), std::string::npos) << text;
   EXPECT_NE(c.describe().find("an integer in [1, 1000000]"), std::string::npos) << c.describe();
-  Settings t;
   Config c2;
-  t.bind(c2);
+  c2.declare<Settings>();
   c2.load_yaml_text(text, "resolved");
   c2.resolve();
+  const auto t = c2.get<Settings>();
   EXPECT_EQ(t.lr, 0.1);
   EXPECT_EQ(t.targets, (std::vector<double>{0.1, 3600, 0.3}));
 }
@@ -398,27 +392,65 @@ TEST_F(ConfigTest, ResolvedYamlPrintsNumbersReadablyAndExactly) {
 
 namespace {
 TEST_F(ConfigTest, FormerKeyNamesAreReadAsTheCurrentOnes) {
-  Settings s;
   Config c;
-  s.bind(c);
+  c.declare<Settings>();
   c.rename("train.iterations", "train.steps");
   c.load_yaml(write("old.yaml", "train:\n  iterations: 7\n"));
   c.resolve();
-  EXPECT_EQ(s.steps, 7) << "an old run folder's config.yaml still loads";
+  EXPECT_EQ(c.get<Settings>().steps, 7) << "an old run folder's config.yaml still loads";
   EXPECT_EQ(c.to_yaml().find("iterations"), std::string::npos) << "written back under the current name";
 
   Config c2;
-  s.bind(c2);
+  c2.declare<Settings>();
   c2.rename("train.iterations", "train.steps");
   c2.apply_overrides({"train.iterations=9"});
   c2.resolve();
-  EXPECT_EQ(s.steps, 9);
+  EXPECT_EQ(c2.get<Settings>().steps, 9);
 
   // Both names in one file would let one silently win: a duplicate key.
   Config c3;
-  s.bind(c3);
+  c3.declare<Settings>();
   c3.rename("train.iterations", "train.steps");
   auto msg = error_of([&] { c3.load_yaml(write("both.yaml", "train:\n  steps: 1\n  iterations: 2\n")); });
   EXPECT_NE(msg.find("duplicate key 'train.steps'"), std::string::npos) << msg;
+}
+}  // namespace
+
+namespace {
+// Issue 17: one field list per struct declares, reads and writes it; Config keeps no pointer.
+TEST_F(ConfigTest, OneFieldListDeclaresReadsAndWritesAStruct) {
+  Config c;
+  {
+    Settings defaults;  // gone before the config is used: nothing may point into it
+    defaults.steps = 321;
+    defaults.targets = {7, 8};
+    c.declare(defaults);
+  }
+  c.apply_overrides({"train.lr=0.5"});
+  c.resolve();
+  auto s = c.get<Settings>();
+  EXPECT_EQ(s.steps, 321) << "the declared struct's values are the defaults";
+  EXPECT_EQ(s.targets, (std::vector<double>{7, 8}));
+  EXPECT_EQ(s.lr, 0.5);
+  s.steps = 5;  // a copy: changing it changes nothing in the config
+  EXPECT_EQ(c.get<Settings>().steps, 321);
+  EXPECT_EQ(c.value_text("train.steps"), "321");
+
+  // A struct written as YAML reads back as the same struct, and is what the config writes.
+  EXPECT_EQ(Config::yaml_of(c.get<Settings>()), c.to_yaml());
+  s.backbone = "mingru";
+  s.seeds = {4, 5, 6};
+  s.amp = true;
+  Config back;
+  back.declare<Settings>();
+  back.load_yaml_text(Config::yaml_of(s), "written");
+  back.resolve();
+  const auto t = back.get<Settings>();
+  EXPECT_EQ(t.steps, 5);
+  EXPECT_EQ(t.lr, 0.5);
+  EXPECT_EQ(t.backbone, "mingru");
+  EXPECT_EQ(t.seeds, (std::vector<int>{4, 5, 6}));
+  EXPECT_TRUE(t.amp);
+  EXPECT_EQ(t.targets, (std::vector<double>{7, 8}));
 }
 }  // namespace
