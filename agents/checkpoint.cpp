@@ -189,7 +189,8 @@ std::string resolve_checkpoint(const std::string& path) {
       if (auto steps = step_files(dir); !steps.empty()) p = steps.front();
   }
   if (!fs::is_regular_file(p) && p.extension() != ".pt") p += ".pt";
-  if (!fs::is_regular_file(p)) throw Error(path + ": no checkpoint there (expected RUN_DIR or RUN_DIR/checkpoints/step_N)");
+  if (!fs::is_regular_file(p))
+    throw Error(path + ": no checkpoint there (expected RUN_DIR or RUN_DIR/checkpoints/step_N)");
   return p.string();
 }
 

@@ -106,7 +106,8 @@ CollectSummary dump_replay(const CollectConfig& cfg) {
   auto step = static_cast<int64_t>(r.number("step"));
   auto replay = (fs::path(ckpt).parent_path() / "replay.pt").string();
   if (!fs::is_regular_file(replay))
-    throw Error(replay + ": no saved replay buffer beside the checkpoint (was the run made with run.save_replay=false?)");
+    throw Error(replay +
+                ": no saved replay buffer beside the checkpoint (was the run made with run.save_replay=false?)");
   int64_t total = 0;
   auto rows = load_replay_rows(replay, &total);
   int64_t stored = rows.at("observations").size(0);
@@ -117,9 +118,9 @@ CollectSummary dump_replay(const CollectConfig& cfg) {
     throw Error(replay + ": holds " + std::to_string(total) + " transitions, fewer than the policy's step " +
                 std::to_string(step));
   for (auto& [k, v] : rows) v = v.slice(0, 0, step);
-  return write_rows_as_d4rl(cfg, rows, torch::kFloat64,
-                            {{"algorithm", "SAC"}, {"policy/path", ckpt}, {"iteration", std::to_string(step)},
-                             {"env", r.text("env")}});
+  return write_rows_as_d4rl(
+      cfg, rows, torch::kFloat64,
+      {{"algorithm", "SAC"}, {"policy/path", ckpt}, {"iteration", std::to_string(step)}, {"env", r.text("env")}});
 }
 
 // ---- medium-expert: two files, the first cut after its last finished episode ----
@@ -176,8 +177,8 @@ CollectSummary rollout(const CollectConfig& cfg) {
   const auto& spec = env_spec(cfg.env);
   const bool random = cfg.kind == "random";
   Actor actor{nullptr};
-  std::map<std::string, std::string> metadata{{"algorithm", random ? "random" : "SAC"}, {"env", spec.name},
-                                              {"seed", std::to_string(cfg.seed)}};
+  std::map<std::string, std::string> metadata{
+      {"algorithm", random ? "random" : "SAC"}, {"env", spec.name}, {"seed", std::to_string(cfg.seed)}};
   if (!random) {
     if (cfg.policy.empty()) throw UsageError("--kind " + cfg.kind + " needs --policy RUN_DIR/checkpoints/step_N");
     CheckpointReader r(resolve_checkpoint(cfg.policy));
@@ -284,9 +285,9 @@ CollectSummary collect(const CollectConfig& cfg) {
   if (cfg.chunk_steps < 1) throw UsageError("--chunk must be >= 1");
   if (cfg.kind == "medium-replay") return dump_replay(cfg);
   if (cfg.kind == "medium-expert") return concat(cfg);
-  if (cfg.kind == "random" || cfg.kind == "medium" || cfg.kind == "expert" || cfg.kind == "policy")
-    return rollout(cfg);
-  throw UsageError("--kind: unknown kind '" + cfg.kind + "' (random, medium, expert, policy, medium-replay, medium-expert)");
+  if (cfg.kind == "random" || cfg.kind == "medium" || cfg.kind == "expert" || cfg.kind == "policy") return rollout(cfg);
+  throw UsageError("--kind: unknown kind '" + cfg.kind +
+                   "' (random, medium, expert, policy, medium-replay, medium-expert)");
 }
 
 }  // namespace seqrl

@@ -20,19 +20,19 @@ struct CollectConfig {
   std::string policy;               // a SAC checkpoint: RUN/checkpoints/step_N(.pt)
   std::vector<std::string> inputs;  // medium-expert: the medium file, then the expert file
   std::string out;
-  int64_t steps = 1'000'000;        // rollout transitions
+  int64_t steps = 1'000'000;  // rollout transitions
   int64_t seed = 0;
-  bool deterministic = false;       // D4RL recorded sampled actions
-  int64_t chunk_steps = 50'000;     // rows per resumable chunk (rounded up to an episode end)
+  bool deterministic = false;    // D4RL recorded sampled actions
+  int64_t chunk_steps = 50'000;  // rows per resumable chunk (rounded up to an episode end)
   bool resume = false;
-  int stop_after_chunks = 0;        // >0: stop as if killed after this many new chunks (tests)
+  int stop_after_chunks = 0;  // >0: stop as if killed after this many new chunks (tests)
   int gzip_level = 4;
 };
 
 struct CollectSummary {
   int64_t rows = 0, episodes = 0;  // episodes: finished ones
   double return_mean = 0, return_std = 0;
-  bool complete = false;           // false when stopped by stop_after_chunks
+  bool complete = false;  // false when stopped by stop_after_chunks
 };
 
 // Throws seqrl::UsageError for inconsistent options, seqrl::Error for bad inputs.

@@ -1,9 +1,9 @@
 #include "agents/dt.h"
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 
 #include "agents/checkpoint.h"
@@ -14,8 +14,8 @@
 #include "core/memory.h"
 #include "core/run_dir.h"
 #include "datasets/dataset.h"
-#include "envs/env.h"
 #include "datasets/sampler.h"
+#include "envs/env.h"
 #include "eval/report.h"
 #include "models/backbone.h"
 
@@ -42,9 +42,12 @@ void DtConfig::fields(Fields& f) {
       // The option's default, unless this config already holds a value for it.
       double& slot = backbone_options[info.name].emplace(opt.name, opt.value).first->second;
       // Options are stored as doubles; one whose default and range are whole numbers is a count.
-      const bool whole = opt.value == std::floor(opt.value) && opt.lo == std::floor(opt.lo) && opt.hi == std::floor(opt.hi);
-      if (whole) f.add_integer_valued("model." + info.name + "." + opt.name, slot, opt.lo, opt.hi, opt.help);
-      else f.add("model." + info.name + "." + opt.name, slot, opt.lo, opt.hi, opt.help);
+      const bool whole =
+          opt.value == std::floor(opt.value) && opt.lo == std::floor(opt.lo) && opt.hi == std::floor(opt.hi);
+      if (whole)
+        f.add_integer_valued("model." + info.name + "." + opt.name, slot, opt.lo, opt.hi, opt.help);
+      else
+        f.add("model." + info.name + "." + opt.name, slot, opt.lo, opt.hi, opt.help);
     }
   f.add("train.context", train_context, {"window", "episode"},
         "training sequences: window (model.context steps from a zero state; in-distribution for window "
@@ -93,15 +96,16 @@ void check_fits_in_memory(const DtConfig& c) {
   const double d = c.embed_dim;
   const double weights = 4.0 * 4.0 * (double(c.layers) * 8.0 * d * d + double(c.max_ep_len) * d);
   if (weights > memory)
-    throw Error("model.embed_dim = " + std::to_string(c.embed_dim) + " (with model.layers = " + std::to_string(c.layers) +
-                ", model.max_ep_len = " + std::to_string(c.max_ep_len) + "): training needs at least " + gib_text(weights) +
-                " for weights and optimizer state, more than this machine's " + gib_text(memory));
+    throw Error("model.embed_dim = " + std::to_string(c.embed_dim) +
+                " (with model.layers = " + std::to_string(c.layers) +
+                ", model.max_ep_len = " + std::to_string(c.max_ep_len) + "): training needs at least " +
+                gib_text(weights) + " for weights and optimizer state, more than this machine's " + gib_text(memory));
   const double activations = 4.0 * 3.0 * double(c.context) * double(c.batch_size) * double(c.layers) * 4.0 * d;
   if (activations > memory)
-    throw Error("train.batch_size = " + std::to_string(c.batch_size) + " (with model.context = " +
-                std::to_string(c.context) + ", model.embed_dim = " + std::to_string(c.embed_dim) +
-                "): one batch needs at least " + gib_text(activations) + " of activations, more than this machine's " +
-                gib_text(memory));
+    throw Error("train.batch_size = " + std::to_string(c.batch_size) +
+                " (with model.context = " + std::to_string(c.context) +
+                ", model.embed_dim = " + std::to_string(c.embed_dim) + "): one batch needs at least " +
+                gib_text(activations) + " of activations, more than this machine's " + gib_text(memory));
 }
 
 bool all_finite(torch::nn::Module& model) {
@@ -121,8 +125,8 @@ DecisionModel make_model(const DtConfig& c, int64_t obs_dim, int64_t act_dim) {
   m.backbone_config.layers = c.layers;
   m.backbone_config.heads = c.heads;
   m.backbone_config.dropout = c.dropout;
-  m.backbone_config.options = c.backbone_options.count(c.backbone) ? c.backbone_options.at(c.backbone)
-                                                                   : std::map<std::string, double>{};
+  m.backbone_config.options =
+      c.backbone_options.count(c.backbone) ? c.backbone_options.at(c.backbone) : std::map<std::string, double>{};
   return DecisionModel(m);
 }
 
@@ -150,7 +154,8 @@ std::vector<EvalResult> evaluate_targets(TrainedPolicy& policy, const std::vecto
   return results;
 }
 
-torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target, const torch::Tensor& mask) {
+torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target,
+                                 const torch::Tensor& mask) {
   auto per_step = (predicted - target).pow(2).mean(-1);
   return (per_step * mask).sum() / mask.sum().clamp_min(1.0);
 }
@@ -188,24 +193,23 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   policy.model->to(device);
   policy.scaling = {sampler.state_mean(), sampler.state_std(), c.reward_scale};
   auto& model = policy.model;
-  torch::optim::AdamW optimizer(model->parameters(),
-                                torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
 
   const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
   // Training rows (loss, lr, ...) every log_every steps; one evaluation row per (target, mode).
-  MetricsCsv metrics((fs::path(run_dir) / "metrics.csv").string(),
-                     {"step", "wall_s", "loss", "lr", "samples_per_s", "eval_target", "eval_mode", "eval_return",
-                      "eval_normalized"});
+  MetricsCsv metrics(
+      (fs::path(run_dir) / "metrics.csv").string(),
+      {"step", "wall_s", "loss", "lr", "samples_per_s", "eval_target", "eval_mode", "eval_return", "eval_normalized"});
   std::vector<BestScore> best;
   int64_t step = 0;
   int64_t saved_step = -1;  // the step last.pt holds; -1: none written
   double wall_offset = 0;
   auto last_checkpoint = [&] {
-    return saved_step < 0 ? std::string("no checkpoint was written")
-                          : "the last checkpoint (" + ckpt_dir + "/last.pt, step " + std::to_string(saved_step) +
-                                ") is intact";
+    return saved_step < 0
+               ? std::string("no checkpoint was written")
+               : "the last checkpoint (" + ckpt_dir + "/last.pt, step " + std::to_string(saved_step) + ") is intact";
   };
 
   auto save = [&](int64_t at_step, double wall) {
@@ -314,8 +318,8 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
                       {"samples_per_s", dt > 0 ? double((step - last_log_step) * c.batch_size) / dt : 0}});
       if (do_eval) {
         try {
-          auto results = evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed, c.threads,
-                                          &g_interrupted);
+          auto results =
+              evaluate_targets(policy, targets, modes, c.eval_during_episodes, c.eval_seed, c.threads, &g_interrupted);
           for (const auto& r : results) update_best(best, r, step);
           append_eval_rows(results, step, wall);
         } catch (const Interrupted&) {  // no evaluation rows for this step; saved below

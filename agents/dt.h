@@ -22,7 +22,7 @@ struct DtConfig {
   std::string out_dir = "runs";
   // data
   std::string dataset = "datasets/embedded/hopper-medium-seqrl.hdf5";  // the embedded default (run from the repo root)
-  std::string env = "";  // "" : from the file name or metadata
+  std::string env = "";                                                // "" : from the file name or metadata
   // model (DT gym defaults)
   std::string backbone = "transformer";
   int context = 20;  // K
@@ -48,18 +48,19 @@ struct DtConfig {
   int64_t checkpoint_every = 5000;
   int64_t eval_every = 10000;  // 0: only at the end
   // eval
-  std::vector<double> targets;  // empty: the DT paper's targets for the env
-  int episodes = 10;            // final evaluation, per target and mode
-  int eval_during_episodes = 5; // evaluation during training (best-during-training)
+  std::vector<double> targets;      // empty: the DT paper's targets for the env
+  int episodes = 10;                // final evaluation, per target and mode
+  int eval_during_episodes = 5;     // evaluation during training (best-during-training)
   std::string eval_modes = "both";  // window | recurrent | both
-  int eval_seed = 100000;       // episode i of an evaluation resets with eval_seed + i
+  int eval_seed = 100000;           // episode i of an evaluation resets with eval_seed + i
 
   // Every key (model.<backbone>.<option> for every registered backbone).
   void fields(Fields& f);
 };
 
 // Mean squared action error over real (mask 1) steps only: predicted, target [B,K,act], mask [B,K].
-torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target, const torch::Tensor& mask);
+torch::Tensor masked_action_loss(const torch::Tensor& predicted, const torch::Tensor& target,
+                                 const torch::Tensor& mask);
 
 // Throws seqrl::Error when train.context = episode is asked of a backbone whose state grows
 // with the sequence (the transformer). train_decision_model checks it too; the CLI checks it

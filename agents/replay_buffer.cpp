@@ -36,9 +36,9 @@ std::map<std::string, torch::Tensor> read_rows(CheckpointReader& r) {
 }
 
 const std::vector<std::string>& ReplayBuffer::keys() {
-  static const std::vector<std::string> k = {"observations", "actions", "rewards", "terminals", "timeouts",
-                                             "next_observations", "infos/qpos", "infos/qvel",
-                                             "infos/action_log_probs"};
+  static const std::vector<std::string> k = {"observations", "actions",    "rewards",
+                                             "terminals",    "timeouts",   "next_observations",
+                                             "infos/qpos",   "infos/qvel", "infos/action_log_probs"};
   return k;
 }
 
@@ -89,8 +89,7 @@ std::map<std::string, torch::Tensor> ReplayBuffer::rows_in_order() const {
   int64_t start = total_added_ > capacity_ ? total_added_ % capacity_ : 0;
   for (const auto& [key, col] : columns_) {
     // Oldest row first: [start, n) then [0, start) once the ring has wrapped.
-    out[key] = start == 0 ? col.slice(0, 0, n).clone()
-                          : torch::cat({col.slice(0, start, n), col.slice(0, 0, start)});
+    out[key] = start == 0 ? col.slice(0, 0, n).clone() : torch::cat({col.slice(0, start, n), col.slice(0, 0, start)});
   }
   return out;
 }

@@ -20,7 +20,7 @@ struct Transition {
   std::vector<double> obs, action, next_obs;
   std::vector<double> qpos, qvel;  // simulator state at `obs`
   double reward = 0;
-  double log_prob = 0;  // log-density of `action` under the behaviour policy
+  double log_prob = 0;    // log-density of `action` under the behaviour policy
   bool terminal = false;  // real "done" (unhealthy), not a time limit
   bool timeout = false;   // time limit reached
 };

@@ -32,7 +32,7 @@ void SacConfig::fields(Fields& f, const std::string& prefix) {
   f.add(p + "init_alpha", init_alpha, 1e-6, 100.0, "initial entropy temperature");
   f.add(p + "auto_alpha", auto_alpha, "tune alpha towards the target entropy");
   f.add(p + "target_entropy_per_dim", target_entropy_per_dim, -10.0, 10.0,
-          "target entropy per action dimension (SAC paper: -1)");
+        "target entropy per action dimension (SAC paper: -1)");
   f.add(p + "log_std_min", log_std_min, -30.0, 0.0, "lower clamp of the actor's log-std");
   f.add(p + "log_std_max", log_std_max, -5.0, 5.0, "upper clamp of the actor's log-std");
 }
@@ -128,8 +128,8 @@ torch::Tensor alpha_loss(const torch::Tensor& log_alpha, const torch::Tensor& lo
 
 // ---- agent ----
 
-std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic,
-                                  double* log_prob, torch::Device device) {
+std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic, double* log_prob,
+                                  torch::Device device) {
   torch::NoGradGuard no_grad;
   auto o = torch::tensor(obs, torch::kFloat64).to(torch::kFloat32).unsqueeze(0).to(device);
   torch::Tensor a;
@@ -146,7 +146,10 @@ std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, 
 }
 
 Sac::Sac(int obs_dim, int act_dim, const SacConfig& cfg, torch::Device device)
-    : cfg_(cfg), device_(device), obs_dim_(obs_dim), act_dim_(act_dim),
+    : cfg_(cfg),
+      device_(device),
+      obs_dim_(obs_dim),
+      act_dim_(act_dim),
       target_entropy_(cfg.target_entropy_per_dim * act_dim) {
   actor = Actor(obs_dim, act_dim, cfg.hidden, cfg.log_std_min, cfg.log_std_max);
   critic = EnsembleCritic(obs_dim, act_dim, cfg.hidden);
@@ -305,9 +308,9 @@ std::vector<double> tensor_values(const torch::Tensor& t) {
 }
 
 const std::vector<std::string> kMetricColumns = {
-    "step", "wall_s", "critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "q_mean",
-    "episodes", "episode_return", "episode_length", "eval_return", "eval_return_std", "eval_normalized",
-    "env_steps_per_s"};
+    "step",           "wall_s",      "critic_loss",     "actor_loss",      "alpha_loss",
+    "alpha",          "entropy",     "q_mean",          "episodes",        "episode_return",
+    "episode_length", "eval_return", "eval_return_std", "eval_normalized", "env_steps_per_s"};
 
 }  // namespace
 
@@ -352,7 +355,7 @@ SacRunResult run_sac(const SacRunConfig& run, const std::string& resume_dir) {
   MetricsCsv metrics((fs::path(dir) / "metrics.csv").string(), kMetricColumns);
 
   int64_t step = 0, episode = 0;
-  double wall_before = 0;  // wall time of earlier sessions of this run
+  double wall_before = 0;             // wall time of earlier sessions of this run
   std::optional<EnvState> env_state;  // where the checkpoint's episode stood
   double ep_return = 0;
   int64_t ep_length = 0;
@@ -395,7 +398,9 @@ SacRunResult run_sac(const SacRunConfig& run, const std::string& resume_dir) {
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto wall = [&] { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto wall = [&] {
+    return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
   auto save_checkpoint = [&](bool numbered) {
     if (run.save_replay) {
       CheckpointWriter rw;

@@ -39,17 +39,17 @@ struct SacConfig {
 
 struct SacRunConfig {
   std::string env = "hopper";
-  int64_t steps = 1'000'000;         // environment steps
-  int64_t start_steps = 5000;        // uniform random actions before the policy acts
+  int64_t steps = 1'000'000;   // environment steps
+  int64_t start_steps = 5000;  // uniform random actions before the policy acts
   int64_t buffer_size = 1'000'000;
   int updates_per_step = 1;
   int64_t seed = 0;
-  std::string device = "auto";       // auto | cpu | cuda | cuda:N
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t log_every = 1000;
   int64_t eval_every = 10'000;
   int eval_episodes = 5;
   int64_t checkpoint_every = 10'000;
-  bool save_replay = true;           // replay buffer beside the checkpoints (resume, medium-replay)
+  bool save_replay = true;  // replay buffer beside the checkpoints (resume, medium-replay)
   std::string out_dir = "runs";
   std::string name = "sac-hopper";
   SacConfig sac;
@@ -128,8 +128,8 @@ class Sac {
 };
 
 // One action from an actor for one observation (the env loop and the collector).
-std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic,
-                                  double* log_prob, torch::Device device);
+std::vector<double> policy_action(Actor& actor, const std::vector<double>& obs, bool deterministic, double* log_prob,
+                                  torch::Device device);
 
 // Deterministic policy on fixed seeds (the same for every call), so that evaluations at
 // different steps are comparable: mean and std of the episode returns.

@@ -66,7 +66,8 @@ std::string rerun_sac(const Suite& suite, const SuiteEntry& e, const std::string
     throw Error(in_suite(suite, e.sac_config) + ": run.seed is " + std::to_string(run.seed) + ", the record says " +
                 std::to_string(e.sac_seed));
   if (e.policy_step % run.checkpoint_every != 0)
-    throw Error(e.name + ": policy_step " + std::to_string(e.policy_step) + " is not a multiple of run.checkpoint_every");
+    throw Error(e.name + ": policy_step " + std::to_string(e.policy_step) +
+                " is not a multiple of run.checkpoint_every");
   struct OneThread {  // restored on every way out, a failed re-run included
     int before = torch::get_num_threads();
     OneThread() { torch::set_num_threads(1); }
@@ -113,8 +114,9 @@ std::string ensure_part(Suite& suite, const std::string& env, const std::string&
 SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const SuiteMakeOptions& options) {
   auto& e = suite.find(name);
   if (!options.replay_from.empty() && e.kind != "medium-replay")
-    throw UsageError(name + ": --replay-from applies to a medium-replay file only (it names the SAC run whose buffer "
-                            "that file is cut from)");
+    throw UsageError(name +
+                     ": --replay-from applies to a medium-replay file only (it names the SAC run whose buffer "
+                     "that file is cut from)");
   SuiteMakeResult result;
   result.path = options.out.empty() ? suite_file(name) : options.out;
   fs::path final_path = result.path;
@@ -147,7 +149,8 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
     if (!options.replay_from.empty()) {
       // The original run, still on disk: its buffer (replay.pt, never wrapped) starts with the
       // rows up to the medium step, so no re-run is needed. It must be the run the policy came from.
-      ckpt = (fs::path(options.replay_from) / "checkpoints" / ("step_" + std::to_string(e.policy_step) + ".pt")).string();
+      ckpt =
+          (fs::path(options.replay_from) / "checkpoints" / ("step_" + std::to_string(e.policy_step) + ".pt")).string();
       if (!fs::is_regular_file(ckpt))
         throw Error(ckpt + ": missing; --replay-from needs the SAC run " + medium.name + "'s policy was adopted from");
       if (double diff = actor_difference(ckpt, shipped); diff != 0)
@@ -157,8 +160,10 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
       ckpt = rerun_sac(suite, e, (final_path.parent_path() / "work").string());
       rerun_dir = fs::path(ckpt).parent_path().parent_path().string();
       if (double diff = actor_difference(ckpt, shipped); diff != 0)
-        spdlog::warn("{}: the SAC re-run's step-{} actor differs from the shipped medium policy by up to {:.3g} "
-                     "(another CPU or BLAS?)", name, e.policy_step, diff);
+        spdlog::warn(
+            "{}: the SAC re-run's step-{} actor differs from the shipped medium policy by up to {:.3g} "
+            "(another CPU or BLAS?)",
+            name, e.policy_step, diff);
       else
         spdlog::info("{}: the SAC re-run reproduced the shipped medium policy exactly", name);
     }

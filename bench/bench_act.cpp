@@ -60,9 +60,10 @@ void run(const Options& o) {
     names.clear();
     for (const auto& info : backbone_registry()) names.push_back(info.name);
   }
-  std::printf("batch 1, 1 thread, dim %lld, layers %lld, K %lld, obs %d, act %d, float32; "
-              "us per env step, thread CPU time (wall)\n",
-              (long long)o.dim, (long long)o.layers, (long long)o.context, obs_dim, act_dim);
+  std::printf(
+      "batch 1, 1 thread, dim %lld, layers %lld, K %lld, obs %d, act %d, float32; "
+      "us per env step, thread CPU time (wall)\n",
+      (long long)o.dim, (long long)o.layers, (long long)o.context, obs_dim, act_dim);
   std::printf("%-12s %18s %18s %20s %12s %12s\n", "backbone", "runtime", "libtorch-recurrent", "libtorch-window",
               "win/runtime", "rec/runtime");
   for (const auto& name : names) {
@@ -151,7 +152,8 @@ void run(const Options& o) {
 
 void add_bench_act(CLI::App& group) {
   auto o = std::make_shared<Options>();
-  auto* cmd = group.add_subcommand("act", "Acting: us per env step at batch 1, runtime vs LibTorch recurrent and window");
+  auto* cmd =
+      group.add_subcommand("act", "Acting: us per env step at batch 1, runtime vs LibTorch recurrent and window");
   cmd->add_option("--backbones", o->backbones, "Names or 'all' (default: mingru,minlstm,lru,gru)")->delimiter(',');
   cmd->add_option("--dim", o->dim, "Width")->check(CLI::PositiveNumber);
   cmd->add_option("--layers", o->layers, "Layers")->check(CLI::PositiveNumber);

@@ -109,7 +109,8 @@ void run(const Options& o) {
 
 void add_bench_backbone(CLI::App& group) {
   auto o = std::make_shared<Options>();
-  auto* cmd = group.add_subcommand("backbone", "Backbones: fwd+bwd ms and peak memory per training step, step() latency");
+  auto* cmd =
+      group.add_subcommand("backbone", "Backbones: fwd+bwd ms and peak memory per training step, step() latency");
   cmd->add_option("--backbones", o->backbones, "Names or 'all'")->delimiter(',');
   cmd->add_option("--seq", o->seqs, "Sequence lengths")->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);

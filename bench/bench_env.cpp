@@ -114,7 +114,8 @@ void run(const EnvBenchArgs& args) {
 
 void add_bench_env(CLI::App& parent) {
   auto args = std::make_shared<EnvBenchArgs>();
-  auto* cmd = parent.add_subcommand("env", "Env-steps/s of VecEnv on 1..N threads versus raw mj_step on the same model");
+  auto* cmd =
+      parent.add_subcommand("env", "Env-steps/s of VecEnv on 1..N threads versus raw mj_step on the same model");
   cmd->add_option("--env", args->env, "halfcheetah, hopper or walker2d");
   cmd->add_option("--envs", args->envs, "Number of envs N (0: hardware threads)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seconds", args->seconds, "Measuring time per row")->check(CLI::Range(0.01, 600.0));

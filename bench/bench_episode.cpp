@@ -24,10 +24,10 @@ struct Options {
   std::vector<std::string> backbones{"all"};
   std::vector<int64_t> lengths{250, 500, 1000};  // env steps per training episode
   int64_t batch = 4, dim = 32, layers = 2;
-  int repeat = 2;             // timed training passes per length
-  int acting_episodes = 10;   // 1000-step episodes for the step-1 / step-999 times
-  double budget_s = 30;       // skip longer lengths once one training pass took longer than this
-  int threads = 0;            // LibTorch intra-op threads (0: library default)
+  int repeat = 2;            // timed training passes per length
+  int acting_episodes = 10;  // 1000-step episodes for the step-1 / step-999 times
+  double budget_s = 30;      // skip longer lengths once one training pass took longer than this
+  int threads = 0;           // LibTorch intra-op threads (0: library default)
 };
 
 constexpr int64_t kObs = 11, kAct = 3, kActingSteps = 1000;
@@ -79,9 +79,10 @@ void run(const Options& o) {
   if (o.threads > 0) torch::set_num_threads(o.threads);
   const auto names = backbone_names(o.backbones);
   const torch::Device cpu(torch::kCPU);
-  std::printf("cpu, decision model (obs %lld, act %lld), batch %lld episodes, dim %lld, layers %lld, float32, %d threads\n",
-              (long long)kObs, (long long)kAct, (long long)o.batch, (long long)o.dim, (long long)o.layers,
-              torch::get_num_threads());
+  std::printf(
+      "cpu, decision model (obs %lld, act %lld), batch %lld episodes, dim %lld, layers %lld, float32, %d threads\n",
+      (long long)kObs, (long long)kAct, (long long)o.batch, (long long)o.dim, (long long)o.layers,
+      torch::get_num_threads());
   // peak MiB: the process's resident-set peak added by the first training pass.
   std::printf("%-12s %9s %7s %8s %12s %10s %12s %14s %14s\n", "backbone", "state", "T", "tokens", "train ms/step",
               "peak MiB", "us/env step", "act us t=1", "act us t=999");

@@ -136,8 +136,12 @@ void add_bench_sac(CLI::App& parent) {
   auto args = std::make_shared<SacBenchArgs>();
   auto* cmd = parent.add_subcommand("sac", "SAC update rate and env-steps/s; --learn: short run must beat random");
   cmd->add_option("--env", args->env, "hopper, halfcheetah, walker2d")->capture_default_str();
-  cmd->add_option("--batch", args->batch, "batch size of the timed updates")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--updates", args->updates, "timed gradient updates")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch", args->batch, "batch size of the timed updates")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--updates", args->updates, "timed gradient updates")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--device", args->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--learn", args->learn_steps, "also train this many env steps and compare with the random policy")
       ->check(CLI::NonNegativeNumber);

@@ -119,36 +119,51 @@ std::vector<Impl> implementations(const Options& o, int64_t B, int64_t T, int64_
   // Forward moves a, b -> h (3 tensors); backward reads a, h, g and writes grad_a, grad_b (5).
   if (wanted("linear")) {
     auto in = [=] { return std::vector<Tensor>{decay(), rnd()}; };
-    impls.push_back({"linear", "seqrl", in, [](auto& x) { return std::vector<Tensor>{sk::linear_scan(x[0], x[1])}; }, 3, 5, 1000});
-    impls.push_back({"linear", "torch-logcumsumexp", [=] { return std::vector<Tensor>{decay().log(), rnd()}; },
+    impls.push_back(
+        {"linear", "seqrl", in, [](auto& x) { return std::vector<Tensor>{sk::linear_scan(x[0], x[1])}; }, 3, 5, 1000});
+    impls.push_back({"linear", "torch-logcumsumexp",
+                     [=] {
+                       return std::vector<Tensor>{decay().log(), rnd()};
+                     },
                      [](auto& x) { return std::vector<Tensor>{heinsen(x[0], x[1])}; }, 3, 5, 1000});
     if (o.loop)
-      impls.push_back({"linear", "torch-loop", in, [](auto& x) { return std::vector<Tensor>{torch_loop(x[0], x[1])}; }, 3, 5, 2});
+      impls.push_back(
+          {"linear", "torch-loop", in, [](auto& x) { return std::vector<Tensor>{torch_loop(x[0], x[1])}; }, 3, 5, 2});
   }
   if (wanted("log")) {
     auto in = [=] { return std::vector<Tensor>{decay().log(), rnd()}; };
-    impls.push_back({"log", "seqrl", in, [](auto& x) { return std::vector<Tensor>{sk::log_linear_scan(x[0], x[1])}; }, 3, 5, 1000});
-    impls.push_back({"log", "torch-logcumsumexp", in, [](auto& x) { return std::vector<Tensor>{heinsen(x[0], x[1])}; }, 3, 5, 1000});
+    impls.push_back(
+        {"log", "seqrl", in, [](auto& x) { return std::vector<Tensor>{sk::log_linear_scan(x[0], x[1])}; }, 3, 5, 1000});
+    impls.push_back({"log", "torch-logcumsumexp", in, [](auto& x) { return std::vector<Tensor>{heinsen(x[0], x[1])}; },
+                     3, 5, 1000});
   }
   // Complex: a, b in two parts each -> h in two parts (6); backward 4 saved + 2 g + 4 grads (10).
   if (wanted("complex")) {
     auto in = [=] { return std::vector<Tensor>{decay(), decay() - 0.5, rnd(), rnd()}; };
-    impls.push_back({"complex", "seqrl", in, [](auto& x) {
+    impls.push_back({"complex", "seqrl", in,
+                     [](auto& x) {
                        auto [re, im] = sk::complex_linear_scan(x[0], x[1], x[2], x[3]);
                        return std::vector<Tensor>{re, im};
-                     }, 6, 10, 1000});
+                     },
+                     6, 10, 1000});
   }
   // Selective: u, delta, z -> y (4 [B,T,D] tensors, B/C are [B,T,N] and counted as N/D of one);
   // backward reads u, delta, z, g and writes their 3 gradients (7).
   if (wanted("selective")) {
     auto in = [=] {
-      return std::vector<Tensor>{rnd(), torch::rand({B, T, D}, opt) * 0.1, -torch::rand({D, N}, opt) - 0.5,
-                                 torch::randn({B, T, N}, opt), torch::randn({B, T, N}, opt), torch::randn({D}, opt), rnd()};
+      return std::vector<Tensor>{rnd(),
+                                 torch::rand({B, T, D}, opt) * 0.1,
+                                 -torch::rand({D, N}, opt) - 0.5,
+                                 torch::randn({B, T, N}, opt),
+                                 torch::randn({B, T, N}, opt),
+                                 torch::randn({D}, opt),
+                                 rnd()};
     };
     const double bc = 2.0 * N / D;
-    impls.push_back({"selective", "seqrl", in, [](auto& x) {
-                       return std::vector<Tensor>{sk::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6])};
-                     }, 4 + bc, 7 + 2 * bc, 1000});
+    impls.push_back(
+        {"selective", "seqrl", in,
+         [](auto& x) { return std::vector<Tensor>{sk::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6])}; },
+         4 + bc, 7 + 2 * bc, 1000});
   }
   return impls;
 }
@@ -178,8 +193,8 @@ void run_bench(const Options& o) {
   auto src = torch::randn({B, T, D}, opt), dst = torch::empty_like(src);
   const double copy_ms = time_ms(device, std::max(o.repeat, 5), [&] { dst.copy_(src); });
   const double copy_gbs = 2 * bytes / copy_ms / 1e6;
-  std::printf("device %s, shape B=%lld T=%lld D=%lld float32, threads %d, repeat %d (median)\n",
-              cuda ? "cuda" : "cpu", (long long)B, (long long)T, (long long)D, torch::get_num_threads(), o.repeat);
+  std::printf("device %s, shape B=%lld T=%lld D=%lld float32, threads %d, repeat %d (median)\n", cuda ? "cuda" : "cpu",
+              (long long)B, (long long)T, (long long)D, torch::get_num_threads(), o.repeat);
   std::printf("copy: %.3f ms, %.1f GB/s\n\n", copy_ms, copy_gbs);
   std::vector<Row> rows;
   for (const auto& impl : implementations(o, B, T, D, opt)) rows.push_back(measure(impl, device, o.repeat, bytes));

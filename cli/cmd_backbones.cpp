@@ -44,7 +44,10 @@ void add_list(CLI::App& group) {
       if (a->json) {
         auto options = nlohmann::json::object();
         for (const auto& o : info.options) options[o.name] = o.value;
-        list.push_back({{"name", info.name}, {"parameters", params}, {"dim", a->dim}, {"layers", a->layers},
+        list.push_back({{"name", info.name},
+                        {"parameters", params},
+                        {"dim", a->dim},
+                        {"layers", a->layers},
                         {"options", options}});
         continue;
       }

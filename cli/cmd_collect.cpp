@@ -13,27 +13,35 @@ namespace {
 
 void add_collect(CLI::App& parent) {
   auto cfg = std::make_shared<CollectConfig>();
-  auto* cmd = parent.add_subcommand("collect", "Collect a D4RL-style dataset: policy rollouts, a replay buffer, or a concatenation");
+  auto* cmd = parent.add_subcommand(
+      "collect", "Collect a D4RL-style dataset: policy rollouts, a replay buffer, or a concatenation");
   cmd->add_option("--kind", cfg->kind, "random | medium | expert | policy | medium-replay | medium-expert")
       ->check(CLI::IsMember({"random", "medium", "expert", "policy", "medium-replay", "medium-expert"}))
       ->capture_default_str();
   cmd->add_option("--env", cfg->env, "hopper, halfcheetah, walker2d")->capture_default_str();
-  cmd->add_option("--policy", cfg->policy, "SAC checkpoint RUN_DIR/checkpoints/step_N (medium, expert, policy, medium-replay)");
+  cmd->add_option("--policy", cfg->policy,
+                  "SAC checkpoint RUN_DIR/checkpoints/step_N (medium, expert, policy, medium-replay)");
   cmd->add_option("--inputs", cfg->inputs, "medium-expert: MEDIUM_FILE EXPERT_FILE")->expected(2);
   cmd->add_option("--out", cfg->out, "output .hdf5 file (written atomically)")->required();
   cmd->add_option("--steps", cfg->steps, "transitions to roll out")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--seed", cfg->seed, "seed of env resets and action sampling")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--seed", cfg->seed, "seed of env resets and action sampling")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_flag("--deterministic", cfg->deterministic, "record tanh(mean) actions instead of sampling (D4RL sampled)");
   cmd->add_option("--chunk", cfg->chunk_steps, "rows per resumable chunk saved under OUT.partial/")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("--resume", cfg->resume, "continue an interrupted collection from OUT.partial/");
   cmd->add_option("--stop-after-chunks", cfg->stop_after_chunks, "stop (resumably) after this many chunks")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--gzip", cfg->gzip_level, "gzip level 0-9 (0: uncompressed)")->check(CLI::Range(0, 9))->capture_default_str();
+  cmd->add_option("--gzip", cfg->gzip_level, "gzip level 0-9 (0: uncompressed)")
+      ->check(CLI::Range(0, 9))
+      ->capture_default_str();
   cmd->callback([cfg] {
     auto s = collect(*cfg);
     if (!s.complete) {
-      std::printf("partial: %lld rows so far in %s.partial/ (continue with --resume)\n", (long long)s.rows, cfg->out.c_str());
+      std::printf("partial: %lld rows so far in %s.partial/ (continue with --resume)\n", (long long)s.rows,
+                  cfg->out.c_str());
       return;
     }
     std::printf("%s: %lld rows, %lld finished episodes, return %.1f +- %.1f", cfg->out.c_str(), (long long)s.rows,

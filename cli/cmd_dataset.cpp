@@ -50,8 +50,8 @@ void print_info(const Dataset& ds, const DatasetStats& st, bool json) {
   row("episodes", std::to_string(st.episodes));
   row("  ended by terminal", std::to_string(st.terminal_episodes));
   row("  ended by timeout", std::to_string(st.timeout_episodes));
-  row("  unfinished (tail)", st.unfinished_episodes ? fmt::format("{} ({} steps)", st.unfinished_episodes, st.tail_length)
-                                                    : std::string("0"));
+  row("  unfinished (tail)",
+      st.unfinished_episodes ? fmt::format("{} ({} steps)", st.unfinished_episodes, st.tail_length) : std::string("0"));
   row("episode length", fmt::format("{} .. {}", st.length_min, st.length_max));
   row("obs / act dims", fmt::format("{} / {}", st.obs_dim, st.act_dim));
   row("return mean (std)", fmt::format("{:.2f} ({:.2f})", st.return_mean, st.return_std));
@@ -63,7 +63,8 @@ void print_info(const Dataset& ds, const DatasetStats& st, bool json) {
 
 void add_info(CLI::App& parent) {
   auto args = std::make_shared<DatasetArgs>();
-  auto* cmd = parent.add_subcommand("info", "Summary of a D4RL or Minari HDF5 dataset (returns are over finished episodes)");
+  auto* cmd =
+      parent.add_subcommand("info", "Summary of a D4RL or Minari HDF5 dataset (returns are over finished episodes)");
   cmd->add_option("path", args->path, "D4RL .hdf5 file, Minari main_data.hdf5 or Minari dataset folder")->required();
   cmd->add_option("--env", args->env, "Environment (hopper, halfcheetah, walker2d); default: from file name/metadata");
   cmd->add_flag("--json", args->json, "Print one JSON object instead of a table");

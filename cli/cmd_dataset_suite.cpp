@@ -43,8 +43,9 @@ void print_table(const Suite& suite) {
                          mean_std(e.recorded->normalized_mean, e.recorded->normalized_std, 1));
     std::string theirs = "| – | – | – | – ";
     if (auto d = d4rl_published_stats(e.name))
-      theirs = fmt::format("| {} | {} | {} | {} ", d->transitions, d->episodes, mean_std(d->return_mean, d->return_std, 1),
-                           mean_std(d->normalized_mean, d->normalized_std, 1));
+      theirs =
+          fmt::format("| {} | {} | {} | {} ", d->transitions, d->episodes, mean_std(d->return_mean, d->return_std, 1),
+                      mean_std(d->normalized_mean, d->normalized_std, 1));
     bool present = std::filesystem::is_regular_file(suite_file(e.name));
     out += fmt::format("| {} | {} {}{}| {} |\n", e.name, policy, ours, theirs, present ? "made" : "–");
   }
@@ -54,8 +55,11 @@ void print_table(const Suite& suite) {
 void print_json(const Suite& suite) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& e : suite.entries) {
-    nlohmann::ordered_json d = {{"name", e.name}, {"env", e.env}, {"kind", e.kind}, {"file", suite_file(e.name)},
-                        {"made", std::filesystem::is_regular_file(suite_file(e.name))}};
+    nlohmann::ordered_json d = {{"name", e.name},
+                                {"env", e.env},
+                                {"kind", e.kind},
+                                {"file", suite_file(e.name)},
+                                {"made", std::filesystem::is_regular_file(suite_file(e.name))}};
     if (!e.policy.empty()) {
       d["policy_step"] = e.policy_step;
       d["policy_eval_return"] = e.policy_eval_return;
@@ -71,7 +75,8 @@ void print_json(const Suite& suite) {
 
 void add_list(CLI::App& parent) {
   auto json = std::make_shared<bool>(false);
-  auto* cmd = parent.add_subcommand("list", "The seqrl locomotion suite: each file's source and statistics, beside D4RL's");
+  auto* cmd =
+      parent.add_subcommand("list", "The seqrl locomotion suite: each file's source and statistics, beside D4RL's");
   cmd->add_flag("--json", *json, "Print JSON instead of a Markdown table");
   cmd->callback([json] {
     auto suite = load_suite();
@@ -87,12 +92,14 @@ struct MakeArgs {
 
 void add_make(CLI::App& parent) {
   auto args = std::make_shared<MakeArgs>();
-  auto* cmd = parent.add_subcommand("make", "Regenerate suite files (NAME: <env>-<kind>, or 'all') and check them against the record");
+  auto* cmd = parent.add_subcommand(
+      "make", "Regenerate suite files (NAME: <env>-<kind>, or 'all') and check them against the record");
   cmd->add_option("names", args->names, "e.g. hopper-medium walker2d-medium-expert, or all")->required();
   cmd->add_option("--out", args->out, "output file (one NAME only; default $SEQRL_DATA_DIR/seqrl/NAME.hdf5)");
   cmd->add_flag("--record", args->record, "store the statistics in suite.json instead of checking them (maintainers)");
-  cmd->add_option("--replay-from", args->replay_from,
-                  "medium-replay: cut the buffer from this SAC run folder (the medium policy's own run) instead of re-running SAC");
+  cmd->add_option(
+      "--replay-from", args->replay_from,
+      "medium-replay: cut the buffer from this SAC run folder (the medium policy's own run) instead of re-running SAC");
   cmd->callback([args] {
     auto suite = load_suite();
     std::vector<std::string> names = args->names;
@@ -120,10 +127,13 @@ struct AdoptArgs {
 
 void add_adopt(CLI::App& parent) {
   auto args = std::make_shared<AdoptArgs>();
-  auto* cmd = parent.add_subcommand("adopt", "Ship a SAC checkpoint's actor as the source of a medium or expert file (maintainers)");
+  auto* cmd = parent.add_subcommand(
+      "adopt", "Ship a SAC checkpoint's actor as the source of a medium or expert file (maintainers)");
   cmd->add_option("name", args->name, "e.g. hopper-medium, hopper-expert")->required();
   cmd->add_option("--checkpoint", args->checkpoint, "RUN_DIR/checkpoints/step_N")->required();
-  cmd->add_option("--episodes", args->episodes, "deterministic evaluation episodes")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--episodes", args->episodes, "deterministic evaluation episodes")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->callback([args] {
     auto suite = load_suite();
     adopt_suite_policy(suite, args->name, args->checkpoint, args->episodes);

@@ -31,9 +31,11 @@ void add_eval(CLI::App& app) {
   cmd->add_option("run", a->path, "Run folder, or a checkpoint (RUN/checkpoints/step_N)")->required();
   cmd->add_option("--episodes", a->episodes, "Episodes per target and mode (default: the run's eval.episodes)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--mode", a->mode, "window | recurrent | both")->check(CLI::IsMember({"window", "recurrent", "both"}));
+  cmd->add_option("--mode", a->mode, "window | recurrent | both")
+      ->check(CLI::IsMember({"window", "recurrent", "both"}));
   cmd->add_option("--target", a->targets, "Target return(s) (default: the run's)")->delimiter(',');
-  cmd->add_option("--seed", a->seed, "First episode seed (default: the run's eval.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", a->seed, "First episode seed (default: the run's eval.seed)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N");
   cmd->add_flag("--runtime", a->runtime,
                 "Act through the LibTorch-free runtime (runtime/sqp.h); alone, instead of --mode's modes");
@@ -64,7 +66,8 @@ void add_eval(CLI::App& app) {
     report.eval_seed = a->seed >= 0 ? a->seed : c.eval_seed;
     report.step = policy.step;
     report.final = results;
-    fs::path run = fs::is_directory(a->path) ? fs::path(a->path) : fs::path(resolve_checkpoint(a->path)).parent_path().parent_path();
+    fs::path run = fs::is_directory(a->path) ? fs::path(a->path)
+                                             : fs::path(resolve_checkpoint(a->path)).parent_path().parent_path();
     auto out = !a->out.empty() ? a->out : (run / ("eval-step" + std::to_string(policy.step) + ".json")).string();
     write_eval_report(out, report);
     std::cout << "wrote " << out << "\n";

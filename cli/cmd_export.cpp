@@ -24,7 +24,8 @@ void add_export(CLI::App& app) {
   cmd->add_option("-o,--out", a->out, "Policy file to write (.sqp)")->required();
   cmd->add_option("--target", a->target, "Default target return stored in the file (default: the run's first)");
   cmd->callback([a] {
-    auto path = a->checkpoint.empty() ? a->run : (std::filesystem::path(a->run) / "checkpoints" / a->checkpoint).string();
+    auto path =
+        a->checkpoint.empty() ? a->run : (std::filesystem::path(a->run) / "checkpoints" / a->checkpoint).string();
     auto policy = load_trained_policy(path, "cpu");
     const auto& targets = policy.config.targets.empty() ? default_targets(policy.env) : policy.config.targets;
     double target = std::isnan(a->target) ? targets.front() : a->target;

@@ -40,7 +40,9 @@ Series read_series(const std::string& dir) {
   std::string line;
   std::getline(in, line);
   const auto columns = split_csv_line(line);
-  auto col = [&](const char* name) { return size_t(std::find(columns.begin(), columns.end(), name) - columns.begin()); };
+  auto col = [&](const char* name) {
+    return size_t(std::find(columns.begin(), columns.end(), name) - columns.begin());
+  };
   const size_t step = col("step"), loss = col("loss"), target = col("eval_target"), mode = col("eval_mode"),
                score = col("eval_normalized");
   if (step != 0 || loss == columns.size()) throw Error(path + ": expected a header starting step,...,loss");
@@ -91,7 +93,8 @@ std::vector<Curve> group_runs(const std::vector<std::string>& dirs) {
         if (vs.size() > 1 && k != "data.path" && k != "data.env" && k != "model.backbone")
           extra += (extra.empty() ? "" : ", ") + k + "=" + (settings.count(k) ? settings.at(k) : "(unset)");
       if (!extra.empty()) c.label += " (" + extra + ")";
-      c.label += members.size() > 1 ? " (" + std::to_string(members.size()) + " seeds)" : " (seed " + std::to_string(first.seed) + ")";
+      c.label += members.size() > 1 ? " (" + std::to_string(members.size()) + " seeds)"
+                                    : " (seed " + std::to_string(first.seed) + ")";
     }
     for (size_t m : members) c.runs.push_back(read_series(infos[m].dir));
     curves.push_back(std::move(c));
@@ -114,7 +117,7 @@ void plot(const PlotArgs& a) {
       for (const auto& [panel, points] : run)
         if (!points.empty()) panels.insert(panel), max_step = std::max(max_step, points.rbegin()->first);
   if (panels.empty()) throw Error(a.paths.front() + ": no metrics rows yet (a run that just started); nothing to plot");
-  const std::string out = !a.out.empty() ? a.out
+  const std::string out = !a.out.empty()        ? a.out
                           : a.paths.size() == 1 ? (fs::path(a.paths[0]) / "curves.png").string()
                                                 : std::string("curves.png");
 
@@ -132,8 +135,9 @@ void plot(const PlotArgs& a) {
       gp << "set title 'training loss (mean over each log interval)'\nset ylabel 'action MSE (squared action units)'\n"
             "set logscale y\n";
     else
-      gp << "unset logscale y\nset title 'evaluation: mode " << (panel.mode.empty() ? "?" : panel.mode) << ", target return "
-         << fmt::format("{:g}", panel.target) << "'\nset ylabel 'D4RL normalized score (0 random, 100 expert)'\n";
+      gp << "unset logscale y\nset title 'evaluation: mode " << (panel.mode.empty() ? "?" : panel.mode)
+         << ", target return " << fmt::format("{:g}", panel.target)
+         << "'\nset ylabel 'D4RL normalized score (0 random, 100 expert)'\n";
     std::vector<std::string> items;
     for (size_t ci = 0; ci < curves.size(); ++ci) {
       // step -> values over this curve's seeds

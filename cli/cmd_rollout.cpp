@@ -144,8 +144,9 @@ void add_rollout(CLI::App& parent) {
   for (const auto& n : env_names()) names += (names.empty() ? "" : ", ") + n;
   cmd->add_option("--env", args->env, "Environment: " + names + " (Gym/D4RL ids like Hopper-v3 are accepted)")
       ->required();
-  auto* actions = cmd->add_option("--actions", args->actions,
-                                  "CSV file, one step per line: act_dim comma-separated floats (a header line is allowed)");
+  auto* actions =
+      cmd->add_option("--actions", args->actions,
+                      "CSV file, one step per line: act_dim comma-separated floats (a header line is allowed)");
   auto* policy = cmd->add_option("--policy", args->policy, "random: uniform actions in [-1, 1]")
                      ->check(CLI::IsMember({"random"}))
                      ->excludes(actions);
@@ -158,7 +159,8 @@ void add_rollout(CLI::App& parent) {
   qvel->needs(qpos);
   cmd->add_flag("--ignore-done", args->ignore_done, "Keep stepping after the episode ends");
   cmd->callback([args] {
-    if (args->actions.empty() && args->policy.empty()) throw UsageError("rollout: give --actions FILE.csv or --policy random");
+    if (args->actions.empty() && args->policy.empty())
+      throw UsageError("rollout: give --actions FILE.csv or --policy random");
     run(*args);
   });
 }

@@ -26,8 +26,8 @@ void run(const SacArgs& args) {
   }
   if (!args.resume.empty() && !args.config_path.empty())
     throw UsageError("--resume uses the run's own config.yaml; drop -c (pass key=value overrides instead)");
-  std::string path = args.resume.empty() ? args.config_path
-                                         : (std::filesystem::path(args.resume) / "config.yaml").string();
+  std::string path =
+      args.resume.empty() ? args.config_path : (std::filesystem::path(args.resume) / "config.yaml").string();
   if (!args.resume.empty() && !std::filesystem::is_regular_file(path))
     throw Error(args.resume + ": not a run folder (no config.yaml)");
   if (!path.empty()) cfg.load_yaml(path);
@@ -39,7 +39,8 @@ void run(const SacArgs& args) {
 void add_sac(CLI::App& parent) {
   auto args = std::make_shared<SacArgs>();
   auto* cmd = parent.add_subcommand("sac", "Train an online Soft Actor-Critic agent (source of D4RL-style datasets)");
-  cmd->add_option("-c,--config", args->config_path, "YAML config (e.g. configs/sac/hopper.yaml)")->check(CLI::ExistingFile);
+  cmd->add_option("-c,--config", args->config_path, "YAML config (e.g. configs/sac/hopper.yaml)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--resume", args->resume, "continue the run in this folder from its last checkpoint")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--keys", args->show_keys, "list every config key with its default and range, then exit");

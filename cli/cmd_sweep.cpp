@@ -51,7 +51,7 @@ struct SlurmResources {
 
 struct SweepFile {
   std::string path, config, out_dir;
-  std::vector<std::pair<std::string, YAML::Node>> set;         // "dotted.key" -> value, for every run
+  std::vector<std::pair<std::string, YAML::Node>> set;                // "dotted.key" -> value, for every run
   std::vector<std::pair<std::string, std::vector<YAML::Node>>> grid;  // axis key -> values, file order
   int jobs = 1, threads = 0;
   SlurmResources slurm;
@@ -64,12 +64,14 @@ struct SweepRun {
 
 [[noreturn]] void bad(const SweepFile& s, const std::string& what) { throw Error(s.path + ": " + what); }
 
-void check_keys(const SweepFile& s, const YAML::Node& node, const std::string& where, const std::vector<std::string>& known) {
+void check_keys(const SweepFile& s, const YAML::Node& node, const std::string& where,
+                const std::vector<std::string>& known) {
   for (const auto& kv : node) {
     const auto k = kv.first.as<std::string>();
     if (std::find(known.begin(), known.end(), k) != known.end()) continue;
     const auto hint = closest_match(k, known);
-    bad(s, "unknown key '" + where + k + "'" + (hint.empty() ? std::string() : " (did you mean '" + where + hint + "'?)"));
+    bad(s,
+        "unknown key '" + where + k + "'" + (hint.empty() ? std::string() : " (did you mean '" + where + hint + "'?)"));
   }
 }
 
@@ -128,10 +130,12 @@ SweepFile load_sweep(const std::string& path) {
     bad(s, "grid: expected a mapping of settings to lists of values (e.g. run.seed: [0, 1])");
   for (const auto& kv : root["grid"]) {
     const auto key = kv.first.as<std::string>();
-    if (!kv.second.IsSequence() || kv.second.size() == 0) bad(s, "grid." + key + ": expected a non-empty list of values");
+    if (!kv.second.IsSequence() || kv.second.size() == 0)
+      bad(s, "grid." + key + ": expected a non-empty list of values");
     std::vector<YAML::Node> values(kv.second.begin(), kv.second.end());
     if (key == "config") {
-      if (root["config"]) bad(s, "config: give the base config either at the top or as the grid axis grid.config, not both");
+      if (root["config"])
+        bad(s, "config: give the base config either at the top or as the grid axis grid.config, not both");
       for (auto& v : values) v = YAML::Node(base_config(v, "grid.config"));
     }
     s.grid.emplace_back(key, values);
@@ -182,7 +186,8 @@ std::vector<SweepRun> expand_grid(const SweepFile& s) {
   std::set<std::string> names;
   for (auto& r : runs) {
     r.dir = (fs::path(s.out_dir) / r.name).string();
-    if (!names.insert(r.name).second) bad(s, "grid: two points share the folder name " + r.name + " (repeated values?)");
+    if (!names.insert(r.name).second)
+      bad(s, "grid: two points share the folder name " + r.name + " (repeated values?)");
   }
   return runs;
 }
@@ -192,8 +197,10 @@ ResolvedRun resolve_point(const SweepFile& s, const SweepRun& r, int threads) {
   auto settings = s.set;
   std::string config = s.config;
   for (const auto& [key, value] : r.point)
-    if (key == "config") config = value.as<std::string>();
-    else settings.emplace_back(key, value);
+    if (key == "config")
+      config = value.as<std::string>();
+    else
+      settings.emplace_back(key, value);
   settings.emplace_back("run.threads", YAML::Node(threads));
   YAML::Emitter out;
   out << nest_dotted(settings);
@@ -216,7 +223,8 @@ void check_same_config(const SweepRun& r, const std::string& yaml) {
   for (const auto& k : keys) {
     if (is_bookkeeping_key(k)) continue;
     auto o = old_settings.find(k), n = new_settings.find(k);
-    const std::string ov = o == old_settings.end() ? "(unset)" : o->second, nv = n == new_settings.end() ? "(unset)" : n->second;
+    const std::string ov = o == old_settings.end() ? "(unset)" : o->second,
+                      nv = n == new_settings.end() ? "(unset)" : n->second;
     if (ov != nv)
       throw Error(path + ": this run was started with " + k + " = " + ov + ", the sweep file now says " + nv +
                   "; give the changed sweep its own out_dir (or remove the folder)");
@@ -331,7 +339,8 @@ std::string submit_slurm(const SweepFile& s, const std::vector<const SweepRun*>&
   if (status != 0 || job.empty() || job.find_first_not_of("0123456789;") != std::string::npos)
     throw Error("sbatch failed for " + script + ": " + (job.empty() ? "no output" : job));
   const auto job_id = job.substr(0, job.find(';'));
-  for (size_t i = 0; i < todo.size(); ++i) write_run_status(todo[i]->dir, "queued", "", job_id + "_" + std::to_string(i));
+  for (size_t i = 0; i < todo.size(); ++i)
+    write_run_status(todo[i]->dir, "queued", "", job_id + "_" + std::to_string(i));
   const auto released = run_and_read("scontrol release " + job_id, &status);
   if (status != 0) throw Error("scontrol release " + job_id + " failed: " + released);
   return job_id;
@@ -359,10 +368,10 @@ void run_sweep(const SweepArgs& a) {
   if (!a.out_dir.empty()) s.out_dir = fs::absolute(a.out_dir).lexically_normal().string();
   const auto runs = expand_grid(s);
   const int jobs = a.jobs > 0 ? a.jobs : s.jobs;
-  const int threads = a.slurm ? s.slurm.cpus
+  const int threads = a.slurm          ? s.slurm.cpus
                       : a.threads >= 0 ? a.threads
-                      : s.threads > 0 ? s.threads
-                                      : std::max(1, int(std::thread::hardware_concurrency()) / std::max(1, jobs));
+                      : s.threads > 0  ? s.threads
+                                       : std::max(1, int(std::thread::hardware_concurrency()) / std::max(1, jobs));
   // Resolve every point first: a bad setting anywhere fails before any folder is made.
   std::vector<ResolvedRun> resolved;
   for (const auto& r : runs) resolved.push_back(resolve_point(s, r, threads));
@@ -410,15 +419,19 @@ void run_sweep(const SweepArgs& a) {
   print_status(runs, s.out_dir);
   print_table_if_any(runs, s.out_dir);
   const auto counts = count_states(runs);
-  if (!counts.failed.empty()) throw Error(std::to_string(counts.failed.size()) + " of " + std::to_string(runs.size()) +
-                                          " runs failed; run the sweep again to resume them");
+  if (!counts.failed.empty())
+    throw Error(std::to_string(counts.failed.size()) + " of " + std::to_string(runs.size()) +
+                " runs failed; run the sweep again to resume them");
 }
 
 void add_sweep(CLI::App& app) {
   auto a = std::make_shared<SweepArgs>();
-  auto* cmd = app.add_subcommand("sweep", "Run a grid of trainings from a sweep file, here (-j N) or on Slurm (--slurm)");
-  cmd->add_option("file", a->file, "Sweep file (YAML: config, out_dir, set, grid, local, slurm)")->check(CLI::ExistingFile);
-  cmd->add_option("-j,--jobs", a->jobs, "Runs in parallel here (default: the file's local.jobs)")->check(CLI::PositiveNumber);
+  auto* cmd =
+      app.add_subcommand("sweep", "Run a grid of trainings from a sweep file, here (-j N) or on Slurm (--slurm)");
+  cmd->add_option("file", a->file, "Sweep file (YAML: config, out_dir, set, grid, local, slurm)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-j,--jobs", a->jobs, "Runs in parallel here (default: the file's local.jobs)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", a->threads, "Threads per run (default: local.threads, else cores / jobs)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--slurm", a->slurm, "Submit one Slurm job array (sbatch) instead of running here");

@@ -110,12 +110,14 @@ void add_train(CLI::App& app) {
     const bool created_here = own_dir.empty() && a->run_dir.empty();
     // A resumed folder must be a run whose checkpoint matches before anything is written to it.
     if (resume) check_resume_matches_checkpoint(run.yaml, own_dir);
-    const std::string dir = !own_dir.empty() ? own_dir : !a->run_dir.empty() ? a->run_dir
-                                                                             : create_run_dir(c.out_dir, default_run_name(c));
+    const std::string dir = !own_dir.empty()      ? own_dir
+                            : !a->run_dir.empty() ? a->run_dir
+                                                  : create_run_dir(c.out_dir, default_run_name(c));
     // Held until training ends: a second process on this folder fails here, before it writes.
     RunLock lock(dir);
     for (const auto& folder : {dir, (fs::path(dir) / "checkpoints").string()})
-      if (int n = remove_stale_temp_files(folder)) spdlog::info("{}: removed {} temp files left by a killed run", folder, n);
+      if (int n = remove_stale_temp_files(folder))
+        spdlog::info("{}: removed {} temp files left by a killed run", folder, n);
     int code = 0;
     try {
       write_file_atomic((fs::path(dir) / "config.yaml").string(), run.yaml);

@@ -68,8 +68,10 @@ void write_all(const std::string& tmp, const std::string& path, const std::strin
     if ((err = injected(FileOp::Write, tmp))) break;
     ssize_t n = ::write(fd, p, std::min<size_t>(left, size_t(1) << 20));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) err = errno;
-    else p += n, left -= size_t(n);
+    if (n < 0)
+      err = errno;
+    else
+      p += n, left -= size_t(n);
   }
   if (::close(fd) != 0 && !err) err = errno;
   if (err) fail(path, "write failed", err);

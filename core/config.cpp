@@ -243,8 +243,7 @@ void Fields::add(const std::string& key, double& value, double lo, double hi, co
                 help);
 }
 
-void Fields::add_integer_valued(const std::string& key, double& value, double lo, double hi,
-                                const std::string& help) {
+void Fields::add_integer_valued(const std::string& key, double& value, double lo, double hi, const std::string& help) {
   field<double>(key, value,
                 {"int", "an integer in " + range_text(lo, hi),
                  [=](const YAML::Node& n) {
@@ -288,18 +287,18 @@ void Fields::add_path(const std::string& key, std::string& value, const std::str
 }
 
 void Fields::add(const std::string& key, std::vector<double>& value, double lo, double hi, const std::string& help) {
-  field<std::vector<double>>(key, value,
-                             {"list<float>", "a list of numbers in " + range_text(lo, hi),
-                              [=](const YAML::Node& n) {
-                                return list_of<double>(
-                                    n, [=](const YAML::Node& item) { return in_range<double>(item, lo, hi, double_of); });
-                              },
-                              [](const std::vector<double>& v) {
-                                YAML::Node n(YAML::NodeType::Sequence);
-                                for (double x : v) n.push_back(number_node(x));
-                                return flow_list(n);
-                              }},
-                             help);
+  field<std::vector<double>>(
+      key, value,
+      {"list<float>", "a list of numbers in " + range_text(lo, hi),
+       [=](const YAML::Node& n) {
+         return list_of<double>(n, [=](const YAML::Node& item) { return in_range<double>(item, lo, hi, double_of); });
+       },
+       [](const std::vector<double>& v) {
+         YAML::Node n(YAML::NodeType::Sequence);
+         for (double x : v) n.push_back(number_node(x));
+         return flow_list(n);
+       }},
+      help);
 }
 
 void Fields::add(const std::string& key, std::vector<int>& value, int lo, int hi, const std::string& help) {
@@ -319,7 +318,9 @@ void Config::flatten(const YAML::Node& node, const std::string& prefix, const st
     for (const auto& kv : node) {
       if (!kv.first.IsScalar())
         throw Error(source + ": " + line_of(kv.first) + ": a key must be a plain name, not a " +
-                    (kv.first.IsSequence() ? "list" : kv.first.IsMap() ? "mapping" : "null"));
+                    (kv.first.IsSequence() ? "list"
+                     : kv.first.IsMap()    ? "mapping"
+                                           : "null"));
       auto k = kv.first.Scalar();
       if (prefix.empty() && k == "defaults") continue;
       flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source, base_dir, seen);
@@ -475,9 +476,11 @@ std::string Config::value_text(const std::string& key) const { return show(entri
 
 std::map<std::string, std::string> flatten_yaml(const YAML::Node& node) {
   std::map<std::string, std::string> out;
-  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n, const std::string& prefix) {
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n,
+                                                                        const std::string& prefix) {
     if (n.IsMap()) {
-      for (const auto& kv : n) walk(kv.second, prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>());
+      for (const auto& kv : n)
+        walk(kv.second, prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>());
       return;
     }
     out[prefix] = show(n);

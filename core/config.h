@@ -123,7 +123,7 @@ class Config {
  private:
   friend class Fields;
   struct Entry {
-    std::string type;  // "bool", "int", "float", "string", "list<float>", "list<int>"
+    std::string type;      // "bool", "int", "float", "string", "list<float>", "list<int>"
     std::string expected;  // human text: "an integer in [1, 100]"
     std::string help;
     // Parses and range-checks `in`; on success `out` is the value in its canonical form.

@@ -8,7 +8,7 @@
 namespace seqrl {
 
 struct D4rlReference {
-  const char* env;  // "halfcheetah", "hopper", "walker2d"
+  const char* env;        // "halfcheetah", "hopper", "walker2d"
   double random, expert;  // returns of a random and of an expert policy
 };
 

@@ -33,8 +33,8 @@ torch::Device resolve_device(const std::string& spec, const std::string& key) {
   if (index >= count)
     throw Error(key + " = " + spec + ": " +
                 (count == 0 ? std::string("no CUDA device available")
-                            : "this machine has " + std::to_string(count) + " CUDA device(s) (cuda:0..cuda:" +
-                                  std::to_string(count - 1) + ")"));
+                            : "this machine has " + std::to_string(count) +
+                                  " CUDA device(s) (cuda:0..cuda:" + std::to_string(count - 1) + ")"));
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 

@@ -9,8 +9,7 @@ namespace seqrl {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& what, int exit_code = 1)
-      : std::runtime_error(what), exit_code_(exit_code) {}
+  explicit Error(const std::string& what, int exit_code = 1) : std::runtime_error(what), exit_code_(exit_code) {}
   int exit_code() const { return exit_code_; }
 
  private:

@@ -50,7 +50,8 @@ RunLock::RunLock(const std::string& run_dir) {
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK)
-      throw Error(run_dir + ": another seqrl process is using this run folder (it holds " + path + "); wait for it to finish");
+      throw Error(run_dir + ": another seqrl process is using this run folder (it holds " + path +
+                  "); wait for it to finish");
     throw Error(run_dir + ": cannot lock " + path + ": " + std::strerror(err));
   }
 }
@@ -82,12 +83,9 @@ void write_run_status(const std::string& run_dir, const std::string& state, cons
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  nlohmann::json j{{"state", state},
-                   {"host", host_name()},
-                   {"pid", long(::getpid())},
-                   {"slurm_job", slurm_job.empty() ? slurm_task() : slurm_job},
-                   {"message", message},
-                   {"updated", stamp}};
+  nlohmann::json j{{"state", state},          {"host", host_name()},
+                   {"pid", long(::getpid())}, {"slurm_job", slurm_job.empty() ? slurm_task() : slurm_job},
+                   {"message", message},      {"updated", stamp}};
   write_file_atomic((fs::path(run_dir) / "status.json").string(), j.dump(2) + "\n");
 }
 
@@ -96,8 +94,11 @@ RunStatus read_run_status(const std::string& run_dir) {
   const auto path = (fs::path(run_dir) / "status.json").string();
   if (!fs::exists(path)) return s;
   const auto j = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
-  auto text = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
-  if (!j.is_object() || text("state").empty()) throw Error(path + ": not a run status (expected a JSON object with 'state')");
+  auto text = [&](const char* k) {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  };
+  if (!j.is_object() || text("state").empty())
+    throw Error(path + ": not a run status (expected a JSON object with 'state')");
   s.state = text("state");
   s.host = text("host");
   s.slurm_job = text("slurm_job");
@@ -112,7 +113,7 @@ std::string run_state(const std::string& run_dir) {
   const auto s = read_run_status(run_dir);
   if (s.state.empty()) return fs::exists(fs::path(run_dir) / "checkpoints" / "last.pt") ? "interrupted" : "pending";
   if (s.state == "running" && s.host == host_name() && s.pid > 0 && ::kill(pid_t(s.pid), 0) != 0 && errno == ESRCH)
-    return "interrupted";  // killed without a word (SIGKILL, power loss)
+    return "interrupted";                  // killed without a word (SIGKILL, power loss)
   if (s.state == "done") return "failed";  // said done but wrote no eval.json
   return s.state;
 }
@@ -208,8 +209,8 @@ void Progress::update(long done, const std::string& extra) {
     int width = 30, filled = total_ > 0 ? int(width * double(done) / double(total_)) : width;
     std::string bar(filled, '#');
     bar.resize(width, '.');
-    std::snprintf(buf, sizeof buf, "\r%s [%s] %ld/%ld %.1f/s ETA %.0fs %s", label_.c_str(), bar.c_str(), done,
-                  total_, rate, eta, extra.c_str());
+    std::snprintf(buf, sizeof buf, "\r%s [%s] %ld/%ld %.1f/s ETA %.0fs %s", label_.c_str(), bar.c_str(), done, total_,
+                  rate, eta, extra.c_str());
     std::fputs(buf, stderr);
     std::fflush(stderr);
   } else {

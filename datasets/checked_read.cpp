@@ -19,8 +19,7 @@ int64_t first_row(const torch::Tensor& bad_rows) { return bad_rows.nonzero()[0][
 // Squeezes (N, 1) to (N,); anything but rank 1 or (N, 1) is an error.
 torch::Tensor as_column(torch::Tensor t, const std::string& key, const std::string& file) {
   if (t.dim() == 2 && t.size(1) == 1) return t.reshape({t.size(0)});
-  if (t.dim() != 1)
-    throw Error(file + ": " + key + ": wrong rank: expected shape [N] or [N, 1], got " + shape_str(t));
+  if (t.dim() != 1) throw Error(file + ": " + key + ": wrong rank: expected shape [N] or [N, 1], got " + shape_str(t));
   return t;
 }
 

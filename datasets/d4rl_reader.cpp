@@ -12,8 +12,8 @@ namespace seqrl {
 // Gym's TimeLimit for the locomotion tasks: v0/v1 files without `timeouts` still cut there.
 static constexpr int64_t kD4rlMaxEpisodeSteps = 1000;
 
-std::vector<Episode> split_episodes(const torch::Tensor& terminals, const torch::Tensor& timeouts,
-                                    bool have_timeouts, int64_t max_steps) {
+std::vector<Episode> split_episodes(const torch::Tensor& terminals, const torch::Tensor& timeouts, bool have_timeouts,
+                                    int64_t max_steps) {
   auto term = terminals.contiguous();
   auto tout = timeouts.contiguous();
   const bool* t = term.data_ptr<bool>();

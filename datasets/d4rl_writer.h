@@ -30,7 +30,6 @@ struct D4rlWriteOptions {
 // metadata_strings: {"algorithm", "SAC"} -> dataset metadata/algorithm = "SAC"; keys may
 // contain '/' ("policy/name"). Throws seqrl::Error naming the path on failure.
 void write_d4rl(const std::string& path, const D4rlArrays& data,
-                const std::map<std::string, std::string>& metadata_strings = {},
-                const D4rlWriteOptions& options = {});
+                const std::map<std::string, std::string>& metadata_strings = {}, const D4rlWriteOptions& options = {});
 
 }  // namespace seqrl

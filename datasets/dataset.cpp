@@ -74,7 +74,8 @@ const D4rlEnvInfo& choose_env(const Dataset& ds, const std::string& path_arg, co
   const std::string name = ds.layout == "minari" ? path_arg : std::filesystem::path(ds.path).filename().string();
   if (auto named = envs_named(name); named.size() == 1) sources.push_back({"file name " + name, named[0]});
   if (sources.empty())
-    throw Error(ds.path + ": cannot tell the environment from the file's metadata or name; set data.env or pass --env (" +
+    throw Error(ds.path +
+                ": cannot tell the environment from the file's metadata or name; set data.env or pass --env (" +
                 d4rl_env_list() + ")");
   for (const auto& s : sources)
     if (s.env != sources[0].env)
@@ -104,8 +105,7 @@ Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, co
     ds = read_d4rl(file.get(), path, hints);
   } else {
     bool minari = false;
-    for (const auto& name : h5::list_group(file.get(), "."))
-      minari = minari || name.rfind("episode_", 0) == 0;
+    for (const auto& name : h5::list_group(file.get(), ".")) minari = minari || name.rfind("episode_", 0) == 0;
     if (!minari && !H5Aexists(file.get(), "total_episodes"))
       throw Error(path + ": missing required dataset 'observations' (and no Minari episode_N groups)");
     ds = read_minari(file.get(), path, hints);
@@ -128,8 +128,7 @@ Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, co
   const double* r = rewards.data_ptr<double>();
   for (auto& ep : ds.episodes) ep.ret = std::accumulate(r + ep.start, r + ep.start + ep.length, 0.0);
   if (ds.layout == "minari")
-    spdlog::warn("{}: Minari data (Gymnasium v5 envs): returns are not comparable with D4RL reference scores",
-                 path);
+    spdlog::warn("{}: Minari data (Gymnasium v5 envs): returns are not comparable with D4RL reference scores", path);
   return ds;
 }
 
@@ -141,9 +140,12 @@ DatasetStats dataset_stats(const Dataset& ds) {
   st.episodes = int64_t(ds.episodes.size());
   std::vector<double> rets;
   for (const auto& ep : ds.episodes) {
-    if (ep.terminal) ++st.terminal_episodes;
-    else if (ep.timeout) ++st.timeout_episodes;
-    else ++st.unfinished_episodes;
+    if (ep.terminal)
+      ++st.terminal_episodes;
+    else if (ep.timeout)
+      ++st.timeout_episodes;
+    else
+      ++st.unfinished_episodes;
     if (ep.terminal || ep.timeout) rets.push_back(ep.ret);
   }
   if (!ds.episodes.empty() && !ds.episodes.back().terminal && !ds.episodes.back().timeout)

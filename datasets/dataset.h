@@ -63,11 +63,11 @@ struct DatasetStats {
   int64_t terminal_episodes = 0;  // ended by terminal
   int64_t timeout_episodes = 0;   // ended by time limit (and not terminal)
   int64_t unfinished_episodes = 0;
-  int64_t tail_length = 0;        // rows of the unfinished last episode (0 if none)
+  int64_t tail_length = 0;  // rows of the unfinished last episode (0 if none)
   // Returns over finished episodes (all episodes if none is finished).
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
   int64_t length_min = 0, length_max = 0;
-  bool has_normalized = false;  // false for Minari data: not comparable with D4RL
+  bool has_normalized = false;                     // false for Minari data: not comparable with D4RL
   double normalized_mean = 0, normalized_std = 0;  // x100
 };
 DatasetStats dataset_stats(const Dataset& ds);

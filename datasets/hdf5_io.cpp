@@ -12,26 +12,49 @@ namespace {
 
 void close_id(hid_t id) {
   switch (H5Iget_type(id)) {
-    case H5I_FILE: H5Fclose(id); break;
-    case H5I_GROUP: H5Gclose(id); break;
-    case H5I_DATASET: H5Dclose(id); break;
-    case H5I_DATASPACE: H5Sclose(id); break;
-    case H5I_DATATYPE: H5Tclose(id); break;
-    case H5I_ATTR: H5Aclose(id); break;
-    case H5I_GENPROP_LST: H5Pclose(id); break;
-    default: H5Idec_ref(id); break;
+    case H5I_FILE:
+      H5Fclose(id);
+      break;
+    case H5I_GROUP:
+      H5Gclose(id);
+      break;
+    case H5I_DATASET:
+      H5Dclose(id);
+      break;
+    case H5I_DATASPACE:
+      H5Sclose(id);
+      break;
+    case H5I_DATATYPE:
+      H5Tclose(id);
+      break;
+    case H5I_ATTR:
+      H5Aclose(id);
+      break;
+    case H5I_GENPROP_LST:
+      H5Pclose(id);
+      break;
+    default:
+      H5Idec_ref(id);
+      break;
   }
 }
 
 hid_t native_type(torch::ScalarType dtype) {
   switch (dtype) {
-    case torch::kFloat: return H5T_NATIVE_FLOAT;
-    case torch::kDouble: return H5T_NATIVE_DOUBLE;
-    case torch::kInt8: return H5T_NATIVE_INT8;
-    case torch::kUInt8: return H5T_NATIVE_UINT8;
-    case torch::kInt32: return H5T_NATIVE_INT32;
-    case torch::kInt64: return H5T_NATIVE_INT64;
-    default: throw Error(std::string("internal: no HDF5 type for torch dtype ") + c10::toString(dtype));
+    case torch::kFloat:
+      return H5T_NATIVE_FLOAT;
+    case torch::kDouble:
+      return H5T_NATIVE_DOUBLE;
+    case torch::kInt8:
+      return H5T_NATIVE_INT8;
+    case torch::kUInt8:
+      return H5T_NATIVE_UINT8;
+    case torch::kInt32:
+      return H5T_NATIVE_INT32;
+    case torch::kInt64:
+      return H5T_NATIVE_INT64;
+    default:
+      throw Error(std::string("internal: no HDF5 type for torch dtype ") + c10::toString(dtype));
   }
 }
 
@@ -115,8 +138,8 @@ void check_declared_size(hid_t dset, const std::vector<int64_t>& shape, int64_t 
   Handle file(H5Iget_file_id(dset));
   if (file.valid()) H5Fget_filesize(file.get(), &file_size);
   const int64_t real = std::min<int64_t>(stored, int64_t(file_size));
-  const bool lying = layout != H5D_CHUNKED ? real < declared
-                                              : double(declared) > kMaxCompressionRatio * double(real) + kSlackBytes;
+  const bool lying =
+      layout != H5D_CHUNKED ? real < declared : double(declared) > kMaxCompressionRatio * double(real) + kSlackBytes;
   if (lying)
     throw Error(where + ": declares shape " + dims + " (" + std::to_string(declared) + " bytes) but the file stores " +
                 std::to_string(real) + " bytes for it (file truncated or corrupt)");
@@ -162,12 +185,12 @@ Handle open_file(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
   if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, expected an HDF5 file");
   // A named pipe or a device would block (or never end) inside HDF5's open.
-  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file (a pipe, socket or device), expected an HDF5 file");
+  if (!S_ISREG(st.st_mode))
+    throw Error(path + ": not a regular file (a pipe, socket or device), expected an HDF5 file");
   htri_t is = H5Fis_hdf5(path.c_str());
   if (is == 0) throw Error(path + ": not an HDF5 file (no HDF5 signature)");
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (is < 0 || !f.valid())
-    throw Error(path + ": cannot open as HDF5 (file truncated or corrupt; re-download it)");
+  if (is < 0 || !f.valid()) throw Error(path + ": cannot open as HDF5 (file truncated or corrupt; re-download it)");
   return f;
 }
 

@@ -60,8 +60,7 @@ torch::Tensor read_tensor(hid_t dset, torch::ScalarType dtype, const std::string
 // Writes `t` as dataset `name` under `loc` with its own dtype (kBool becomes h5py's int8 enum
 // FALSE/TRUE). Chunked along the first axis and gzip-compressed when gzip_level > 0; a 0-dim
 // tensor is written as a scalar.
-void write_tensor(hid_t loc, const std::string& name, const torch::Tensor& t, int gzip_level,
-                  const std::string& where);
+void write_tensor(hid_t loc, const std::string& name, const torch::Tensor& t, int gzip_level, const std::string& where);
 // Writes a scalar variable-length UTF-8 string dataset, as h5py does for `f[name] = "text"`.
 void write_string(hid_t loc, const std::string& name, const std::string& value, const std::string& where);
 // Attributes on an object: scalar string / int64 / double, as h5py writes them.

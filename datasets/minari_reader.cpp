@@ -52,7 +52,8 @@ Dataset read_minari(hid_t file, const std::string& path, std::vector<EnvHint>& e
   int64_t row = 0;
   for (const auto& [index, name] : groups) {
     if (h5::is_group(file, name + "/observations"))
-      throw Error(path + ": " + name + "/observations: is a group (dict observation space); only flat Box "
+      throw Error(path + ": " + name +
+                  "/observations: is a group (dict observation space); only flat Box "
                   "observations are supported");
     auto o = read_table(file, name + "/observations", path);
     auto a = read_table(file, name + "/actions", path);

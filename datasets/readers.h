@@ -24,7 +24,7 @@ Dataset read_minari(hid_t file, const std::string& path, std::vector<EnvHint>& e
 // Episodes of the D4RL flat layout: one ends at a terminal or a timeout; without a timeouts
 // key (v0/v1 files) also after `max_steps` steps. Rows after the last end form an unfinished
 // episode. terminals/timeouts: bool [N].
-std::vector<Episode> split_episodes(const torch::Tensor& terminals, const torch::Tensor& timeouts,
-                                    bool have_timeouts, int64_t max_steps);
+std::vector<Episode> split_episodes(const torch::Tensor& terminals, const torch::Tensor& timeouts, bool have_timeouts,
+                                    int64_t max_steps);
 
 }  // namespace seqrl

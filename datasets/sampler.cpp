@@ -10,7 +10,8 @@ namespace seqrl {
 SequenceSampler::SequenceSampler(const Dataset& ds, SamplerConfig cfg, uint64_t seed) : cfg_(cfg), rng_(seed) {
   if (ds.size() == 0 || ds.episodes.empty()) throw Error(ds.path + ": cannot sample from an empty dataset");
   if (cfg.context < 1) throw Error("sampler context: must be >= 1, got " + std::to_string(cfg.context));
-  if (!(cfg.reward_scale > 0)) throw Error("sampler reward_scale: must be > 0, got " + std::to_string(cfg.reward_scale));
+  if (!(cfg.reward_scale > 0))
+    throw Error("sampler reward_scale: must be > 0, got " + std::to_string(cfg.reward_scale));
   if (cfg.max_ep_len < 1) throw Error("sampler max_ep_len: must be >= 1, got " + std::to_string(cfg.max_ep_len));
   rows_ = ds.size();
 

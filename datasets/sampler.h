@@ -31,9 +31,9 @@
 namespace seqrl {
 
 struct SamplerConfig {
-  int context = 20;             // K
-  double reward_scale = 1000;   // divides returns-to-go
-  int max_ep_len = 1000;        // timesteps are clamped to max_ep_len - 1
+  int context = 20;            // K
+  double reward_scale = 1000;  // divides returns-to-go
+  int max_ep_len = 1000;       // timesteps are clamped to max_ep_len - 1
 };
 
 struct SequenceBatch {
@@ -65,12 +65,12 @@ class SequenceSampler {
   SequenceBatch gather(const torch::Tensor& first, const torch::Tensor& len, int64_t width) const;
 
   SamplerConfig cfg_;
-  int64_t rows_ = 0;           // N; row N of the tables below is the padding row
-  torch::Tensor states_;       // [N+1, obs] normalized
-  torch::Tensor actions_;      // [N+1, act]
-  torch::Tensor rtg_;          // [N+1] scaled return-to-go
-  torch::Tensor timesteps_;    // [N+1] int64, clamped
-  torch::Tensor episode_end_;  // [N] int64: one past the last row of the row's episode
+  int64_t rows_ = 0;                                     // N; row N of the tables below is the padding row
+  torch::Tensor states_;                                 // [N+1, obs] normalized
+  torch::Tensor actions_;                                // [N+1, act]
+  torch::Tensor rtg_;                                    // [N+1] scaled return-to-go
+  torch::Tensor timesteps_;                              // [N+1] int64, clamped
+  torch::Tensor episode_end_;                            // [N] int64: one past the last row of the row's episode
   std::vector<int64_t> episode_start_, episode_length_;  // per episode (sample_episodes)
   torch::Tensor mean_, std_;
   std::mt19937_64 rng_;

@@ -43,9 +43,9 @@ bool split_name(const std::string& name, std::string* env, std::string* kind) {
 
 json suite_stats_json(const SuiteStats& s) {
   auto number_or_null = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };  // NaN: not published
-  return {{"transitions", s.transitions},          {"episodes", s.episodes},
-          {"return_mean", s.return_mean},          {"return_std", number_or_null(s.return_std)},
-          {"normalized_mean", s.normalized_mean},  {"normalized_std", number_or_null(s.normalized_std)}};
+  return {{"transitions", s.transitions},         {"episodes", s.episodes},
+          {"return_mean", s.return_mean},         {"return_std", number_or_null(s.return_std)},
+          {"normalized_mean", s.normalized_mean}, {"normalized_std", number_or_null(s.normalized_std)}};
 }
 
 const SuiteEntry& Suite::find(const std::string& name) const {
@@ -68,7 +68,8 @@ std::string suite_dir() {
 Suite load_suite(const std::string& dir) {
   const std::string path = (fs::path(dir) / "suite.json").string();
   std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot read the suite's record (set SEQRL_SUITE_DIR to the folder holding suite.json)");
+  if (!in)
+    throw Error(path + ": cannot read the suite's record (set SEQRL_SUITE_DIR to the folder holding suite.json)");
   json doc;
   try {
     doc = json::parse(in);
@@ -88,7 +89,8 @@ Suite load_suite(const std::string& dir) {
       e.name = d.at("name").get<std::string>();
       where = e.name;
       if (!split_name(e.name, &e.env, &e.kind))
-        throw Error(path + ": " + e.name + ": expected <env>-<kind> with env hopper|halfcheetah|walker2d and kind "
+        throw Error(path + ": " + e.name +
+                    ": expected <env>-<kind> with env hopper|halfcheetah|walker2d and kind "
                     "random|medium|medium-replay|expert|medium-expert");
       e.sac_config = d.value("sac_config", "");
       e.sac_seed = d.value("sac_seed", int64_t(0));
@@ -153,10 +155,14 @@ std::optional<SuiteStats> d4rl_published_stats(const std::string& name) {
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
   static const Row rows[] = {
-      {"halfcheetah-medium", 1000000, 1000, 4770.3, 355.8},      {"hopper-medium", 1000000, 2186, 1422.1, 379.0},
-      {"walker2d-medium", 1000000, 1190, 2852.1, 1095.4},        {"halfcheetah-medium-replay", 202000, 202, 3093.3, 1680.7},
-      {"hopper-medium-replay", 402000, 2041, 467.3, 511.0},      {"walker2d-medium-replay", 302000, 1093, 682.7, 896.0},
-      {"halfcheetah-medium-expert", 2000000, 2000, 7713.0, nan}, {"hopper-medium-expert", 1999906, 3213, 2090.0, nan},
+      {"halfcheetah-medium", 1000000, 1000, 4770.3, 355.8},
+      {"hopper-medium", 1000000, 2186, 1422.1, 379.0},
+      {"walker2d-medium", 1000000, 1190, 2852.1, 1095.4},
+      {"halfcheetah-medium-replay", 202000, 202, 3093.3, 1680.7},
+      {"hopper-medium-replay", 402000, 2041, 467.3, 511.0},
+      {"walker2d-medium-replay", 302000, 1093, 682.7, 896.0},
+      {"halfcheetah-medium-expert", 2000000, 2000, 7713.0, nan},
+      {"hopper-medium-expert", 1999906, 3213, 2090.0, nan},
       {"walker2d-medium-expert", 1999995, 2190, 3797.0, nan},
   };
   std::string env, kind;
@@ -188,8 +194,9 @@ std::string resolve_dataset_spec(const std::string& spec) {
   const std::string name = spec.substr(ours ? 6 : 5);
   std::string env, kind;
   if (!split_name(name, &env, &kind))
-    throw Error(spec + ": expected " + (ours ? "seqrl:" : "d4rl:") +
-                "<env>-<kind> with env hopper|halfcheetah|walker2d and kind random|medium|medium-replay|expert|medium-expert");
+    throw Error(
+        spec + ": expected " + (ours ? "seqrl:" : "d4rl:") +
+        "<env>-<kind> with env hopper|halfcheetah|walker2d and kind random|medium|medium-replay|expert|medium-expert");
   if (ours) return suite_file(name);
   // D4RL's own file names: hopper_medium_replay-v2.hdf5 (gym_mujoco_v2 download URLs).
   std::string file = env + "_" + kind + "-v2.hdf5";

@@ -17,23 +17,20 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 struct EnvRules {
   EnvSpec spec;
   double ctrl_cost_weight;
-  double healthy_reward;   // paid every step, the terminal one included
-  double reset_noise;      // qpos += U(-s, s); qvel += U(-s, s), or s * N(0, 1) below
+  double healthy_reward;  // paid every step, the terminal one included
+  double reset_noise;     // qpos += U(-s, s); qvel += U(-s, s), or s * N(0, 1) below
   bool gaussian_qvel_noise;
-  bool clip_qvel;          // observation clips qvel to [-10, 10]
+  bool clip_qvel;  // observation clips qvel to [-10, 10]
   bool terminates;
   double z_lo, z_hi, angle_lo, angle_hi;  // healthy: strictly inside
-  bool check_state;        // hopper: qpos[2:] and qvel strictly inside (-100, 100)
+  bool check_state;                       // hopper: qpos[2:] and qvel strictly inside (-100, 100)
 };
 
 const std::vector<EnvRules>& all_rules() {
   static const std::vector<EnvRules> rules = {
-      {{"halfcheetah", 17, 6, 9, 9, 5, 1000},
-       0.1, 0.0, 0.1, true, false, false, 0, 0, 0, 0, false},
-      {{"hopper", 11, 3, 6, 6, 4, 1000},
-       1e-3, 1.0, 5e-3, false, true, true, 0.7, kInf, -0.2, 0.2, true},
-      {{"walker2d", 17, 6, 9, 9, 4, 1000},
-       1e-3, 1.0, 5e-3, false, true, true, 0.8, 2.0, -1.0, 1.0, false},
+      {{"halfcheetah", 17, 6, 9, 9, 5, 1000}, 0.1, 0.0, 0.1, true, false, false, 0, 0, 0, 0, false},
+      {{"hopper", 11, 3, 6, 6, 4, 1000}, 1e-3, 1.0, 5e-3, false, true, true, 0.7, kInf, -0.2, 0.2, true},
+      {{"walker2d", 17, 6, 9, 9, 4, 1000}, 1e-3, 1.0, 5e-3, false, true, true, 0.8, 2.0, -1.0, 1.0, false},
   };
   return rules;
 }
@@ -63,7 +60,7 @@ const EnvRules& rules_for(const std::string& name) {
 double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 double uniform(std::mt19937_64& rng, double lo, double hi) { return lo + (hi - lo) * uniform01(rng); }
 double standard_normal(std::mt19937_64& rng) {  // Box-Muller
-  const double u1 = 1.0 - uniform01(rng);    // (0, 1]
+  const double u1 = 1.0 - uniform01(rng);       // (0, 1]
   const double u2 = uniform01(rng);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
@@ -129,7 +126,8 @@ std::vector<double> Env::reset(uint64_t seed) {
   const double scale = s.rules->reset_noise;
   std::vector<double> qpos(m->qpos0, m->qpos0 + m->nq), qvel(m->nv, 0.0);
   for (double& q : qpos) q += uniform(s.rng, -scale, scale);
-  for (double& v : qvel) v += s.rules->gaussian_qvel_noise ? scale * standard_normal(s.rng) : uniform(s.rng, -scale, scale);
+  for (double& v : qvel)
+    v += s.rules->gaussian_qvel_noise ? scale * standard_normal(s.rng) : uniform(s.rng, -scale, scale);
   return reset_to(qpos, qvel);
 }
 
@@ -190,8 +188,11 @@ StepResult Env::step(const std::vector<double>& action) {
 EnvState Env::state() const {
   const mjModel* m = impl_->model.get();
   const mjData* d = impl_->data;
-  return {{d->qpos, d->qpos + m->nq}, {d->qvel, d->qvel + m->nv}, {d->qacc_warmstart, d->qacc_warmstart + m->nv},
-          d->time, impl_->elapsed};
+  return {{d->qpos, d->qpos + m->nq},
+          {d->qvel, d->qvel + m->nv},
+          {d->qacc_warmstart, d->qacc_warmstart + m->nv},
+          d->time,
+          impl_->elapsed};
 }
 
 std::vector<double> Env::set_state(const EnvState& state) {

@@ -11,7 +11,7 @@
 namespace seqrl {
 
 struct EnvSpec {
-  std::string name;      // "halfcheetah", "hopper", "walker2d"
+  std::string name;  // "halfcheetah", "hopper", "walker2d"
   int obs_dim, act_dim;
   int nq, nv;
   int frame_skip;

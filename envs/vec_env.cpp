@@ -29,13 +29,15 @@ void VecEnv::for_each_env(const std::function<void(int)>& fn) {
   std::atomic<int> next{0};
   const int n = size();
   pool_->run([&](int) {
-    for (int i = next.fetch_add(1, std::memory_order_relaxed); i < n; i = next.fetch_add(1, std::memory_order_relaxed)) fn(i);
+    for (int i = next.fetch_add(1, std::memory_order_relaxed); i < n; i = next.fetch_add(1, std::memory_order_relaxed))
+      fn(i);
   });
 }
 
 torch::Tensor VecEnv::reset(const std::vector<uint64_t>& seeds) {
   if (static_cast<int>(seeds.size()) != size()) {
-    throw Error("reset: expected " + std::to_string(size()) + " seeds (one per env), got " + std::to_string(seeds.size()));
+    throw Error("reset: expected " + std::to_string(size()) + " seeds (one per env), got " +
+                std::to_string(seeds.size()));
   }
   const int obs_dim = spec().obs_dim;
   for_each_env([&](int i) {

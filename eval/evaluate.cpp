@@ -64,8 +64,8 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   VecEnv envs(settings.env, n, settings.threads);
   if (envs.spec().obs_dim != cfg.state_dim || envs.spec().act_dim != cfg.act_dim)
     throw Error("env " + settings.env + " has obs/act dims " + std::to_string(envs.spec().obs_dim) + "/" +
-                std::to_string(envs.spec().act_dim) + " but the model was trained on " +
-                std::to_string(cfg.state_dim) + "/" + std::to_string(cfg.act_dim));
+                std::to_string(envs.spec().act_dim) + " but the model was trained on " + std::to_string(cfg.state_dim) +
+                "/" + std::to_string(cfg.act_dim));
   std::vector<uint64_t> seeds(n);
   for (int i = 0; i < n; ++i) seeds[i] = settings.seed + static_cast<uint64_t>(i);
 
@@ -110,7 +110,8 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
       auto done = envs.done();
       for (int i = 0; i < n; ++i)
         if (!done[i])
-          runtime_call(runtime[i].get(), sqp_act(runtime[i].get(), raw[i].data_ptr<double>(), action[i].data_ptr<double>()));
+          runtime_call(runtime[i].get(),
+                       sqp_act(runtime[i].get(), raw[i].data_ptr<double>(), action[i].data_ptr<double>()));
     } else {
       history.states.push_back(s);
       history.rtg.push_back(rtg);

@@ -29,12 +29,12 @@ struct PolicyScaling {
 };
 
 struct EvalSettings {
-  std::string env;          // "hopper", ...
-  double target = 3600;     // target return (unscaled)
+  std::string env;              // "hopper", ...
+  double target = 3600;         // target return (unscaled)
   std::string mode = "window";  // "window", "recurrent" or "runtime"
-  int episodes = 10;        // run in parallel, one env each
-  uint64_t seed = 100000;   // episode i resets with seed + i (kept apart from training seeds)
-  int threads = 0;          // VecEnv threads (0: all cores)
+  int episodes = 10;            // run in parallel, one env each
+  uint64_t seed = 100000;       // episode i resets with seed + i (kept apart from training seeds)
+  int threads = 0;              // VecEnv threads (0: all cores)
   // Set from a SIGINT handler: the evaluation stops at the next env step with seqrl::Interrupted.
   const std::atomic<bool>* stop = nullptr;
 };

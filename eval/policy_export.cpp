@@ -71,7 +71,8 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
   for (const auto& item : params) {
     const auto& name = item.key();
     const auto& value = item.value();
-    if (name.empty() || name.size() > SQP_MAX_TENSOR_NAME) throw Error("export: parameter name '" + name + "' is too long");
+    if (name.empty() || name.size() > SQP_MAX_TENSOR_NAME)
+      throw Error("export: parameter name '" + name + "' is too long");
     if (value.dim() < 1 || value.dim() > SQP_MAX_RANK)
       throw Error("export: " + name + " has rank " + std::to_string(value.dim()) + "; the format holds ranks 1..4");
     put_u32(out, static_cast<int64_t>(name.size()), name);
@@ -83,8 +84,8 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
   return out;
 }
 
-void export_policy(const std::string& path, DecisionModel& model, const PolicyScaling& scaling,
-                   const std::string& env, double target_return) {
+void export_policy(const std::string& path, DecisionModel& model, const PolicyScaling& scaling, const std::string& env,
+                   double target_return) {
   write_file_atomic(path, encode_policy(model, scaling, env, target_return));
 }
 

@@ -14,7 +14,7 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
                           double target_return);
 
 // encode_policy written atomically to `path`.
-void export_policy(const std::string& path, DecisionModel& model, const PolicyScaling& scaling,
-                   const std::string& env, double target_return);
+void export_policy(const std::string& path, DecisionModel& model, const PolicyScaling& scaling, const std::string& env,
+                   double target_return);
 
 }  // namespace seqrl

@@ -66,7 +66,8 @@ const json& get_list(const json& j, const char* key, const std::string& source) 
 void update_best(std::vector<BestScore>& best, const EvalResult& r, int64_t step) {
   for (auto& b : best)
     if (b.target == r.target && b.mode == r.mode) {
-      if (r.normalized_mean > b.normalized_mean) b = {r.target, r.mode, step, r.normalized_mean, r.normalized_std, r.return_mean};
+      if (r.normalized_mean > b.normalized_mean)
+        b = {r.target, r.mode, step, r.normalized_mean, r.normalized_std, r.return_mean};
       return;
     }
   best.push_back({r.target, r.mode, step, r.normalized_mean, r.normalized_std, r.return_mean});

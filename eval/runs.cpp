@@ -19,7 +19,8 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
   for (const auto& p : paths) {
     if (!fs::exists(p)) throw Error(p + ": no such run folder");
     const size_t before = dirs.size();
-    if (fs::is_regular_file(fs::path(p) / "config.yaml")) dirs.push_back(fs::path(p).lexically_normal().string());
+    if (fs::is_regular_file(fs::path(p) / "config.yaml"))
+      dirs.push_back(fs::path(p).lexically_normal().string());
     else if (fs::is_directory(p))
       for (const auto& e : fs::recursive_directory_iterator(p))
         if (e.is_regular_file() && e.path().filename() == "config.yaml" &&

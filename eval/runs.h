@@ -19,7 +19,7 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths);
 bool is_bookkeeping_key(const std::string& key);
 
 struct RunInfo {
-  std::string dir, state;  // state: see run_state() in core/run_dir.h
+  std::string dir, state;                     // state: see run_state() in core/run_dir.h
   std::map<std::string, std::string> config;  // config.yaml flattened, "dotted.key" -> value
   std::string dataset, backbone;              // data.path's file stem, model.backbone
   int seed = 0;

@@ -94,8 +94,8 @@ ScoreTable aggregate_scores(const std::vector<RunScore>& scores, const std::stri
   if (modes_seen.count(mode) == 0)
     throw Error("no run was evaluated in mode " + mode + " (the runs have: " + join_values(modes_seen) + ")");
   if (chosen.empty())
-    throw Error("no run was evaluated at target " + target + " in mode " + mode + " (the runs have targets: " +
-                join_values(targets_seen) + ")");
+    throw Error("no run was evaluated at target " + target + " in mode " + mode +
+                " (the runs have targets: " + join_values(targets_seen) + ")");
 
   // Settings that vary at all, and those that vary inside one (dataset, backbone) cell.
   std::map<std::string, std::set<std::string>> values;
@@ -170,8 +170,8 @@ ScoreTable aggregate_scores(const std::vector<RunScore>& scores, const std::stri
 double paper_score(const std::string& dataset) {
   // Chen et al. 2021, "Decision Transformer", Table 2 (D4RL v2, normalized score).
   static const std::map<std::string, double> kDecisionTransformer = {
-      {"halfcheetah-medium", 42.6},        {"hopper-medium", 67.6},        {"walker2d-medium", 74.0},
-      {"halfcheetah-medium-replay", 36.6}, {"hopper-medium-replay", 82.7}, {"walker2d-medium-replay", 66.6},
+      {"halfcheetah-medium", 42.6},        {"hopper-medium", 67.6},         {"walker2d-medium", 74.0},
+      {"halfcheetah-medium-replay", 36.6}, {"hopper-medium-replay", 82.7},  {"walker2d-medium-replay", 66.6},
       {"halfcheetah-medium-expert", 86.8}, {"hopper-medium-expert", 107.6}, {"walker2d-medium-expert", 108.1}};
   std::string key = dataset;
   std::replace(key.begin(), key.end(), '_', '-');

@@ -40,11 +40,11 @@ struct TableColumn {
 
 struct ScoreTable {
   std::string mode, target_choice;
-  std::vector<std::string> datasets;                 // row labels, sorted
-  std::vector<TableColumn> columns;                  // sorted by backbone, then settings
-  std::vector<std::vector<TableCell>> final, best;   // [dataset][column]
-  std::vector<double> paper;                         // [dataset]: the DT paper's score, NaN if none
-  std::vector<std::string> notes;                    // e.g. settings that differ between cells
+  std::vector<std::string> datasets;                // row labels, sorted
+  std::vector<TableColumn> columns;                 // sorted by backbone, then settings
+  std::vector<std::vector<TableCell>> final, best;  // [dataset][column]
+  std::vector<double> paper;                        // [dataset]: the DT paper's score, NaN if none
+  std::vector<std::string> notes;                   // e.g. settings that differ between cells
 };
 
 // mode: "window" or "recurrent". target: "first" (each run's first target, the DT paper's

@@ -14,8 +14,7 @@ torch::Tensor linear_scan(const torch::Tensor& a, const torch::Tensor& b, const 
 // The same recurrence with a_t = exp(log_a_t) and b_t = exp(log_b_t) > 0, evaluated in log
 // space (stable for long T, as in the minGRU paper). log_h0 is log of a positive h0 (undefined:
 // h0 = 0). Returns h (normal space, positive): [B, T, D].
-torch::Tensor log_linear_scan(const torch::Tensor& log_a, const torch::Tensor& log_b,
-                              const torch::Tensor& log_h0 = {});
+torch::Tensor log_linear_scan(const torch::Tensor& log_a, const torch::Tensor& log_b, const torch::Tensor& log_h0 = {});
 
 // Complex diagonal recurrence (LRU) on split real/imaginary parts, all [B, T, D];
 // h0 as two [B, D] tensors or undefined. Returns (h_re, h_im).

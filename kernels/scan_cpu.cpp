@@ -51,8 +51,8 @@ void linear_scan_fwd(const T* a, const T* b, const T* h0, T* h, int64_t B, int64
 }
 
 template <typename T>
-void linear_scan_bwd(const T* a, const T* h, const T* h0, const T* g, T* grad_a, T* grad_b, T* grad_h0,
-                     int64_t B, int64_t len, int64_t D) {
+void linear_scan_bwd(const T* a, const T* h, const T* h0, const T* g, T* grad_a, T* grad_b, T* grad_h0, int64_t B,
+                     int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
     const int64_t n = d1 - d0;
     T carry[kBlock];  // a_{t+1} lambda_{t+1}
@@ -109,8 +109,8 @@ void log_linear_scan_fwd(const T* log_a, const T* log_b, const T* log_h0, T* h, 
 }
 
 template <typename T>
-void complex_scan_fwd(const T* a_re, const T* a_im, const T* b_re, const T* b_im, const T* h0_re,
-                      const T* h0_im, T* h_re, T* h_im, int64_t B, int64_t len, int64_t D) {
+void complex_scan_fwd(const T* a_re, const T* a_im, const T* b_re, const T* b_im, const T* h0_re, const T* h0_im,
+                      T* h_re, T* h_im, int64_t B, int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
     const int64_t n = d1 - d0;
     T re[kBlock], im[kBlock];
@@ -137,9 +137,9 @@ void complex_scan_fwd(const T* a_re, const T* a_im, const T* b_re, const T* b_im
 }
 
 template <typename T>
-void complex_scan_bwd(const T* a_re, const T* a_im, const T* h_re, const T* h_im, const T* h0_re,
-                      const T* h0_im, const T* g_re, const T* g_im, T* ga_re, T* ga_im, T* gb_re, T* gb_im,
-                      T* gh0_re, T* gh0_im, int64_t B, int64_t len, int64_t D) {
+void complex_scan_bwd(const T* a_re, const T* a_im, const T* h_re, const T* h_im, const T* h0_re, const T* h0_im,
+                      const T* g_re, const T* g_im, T* ga_re, T* ga_im, T* gb_re, T* gb_im, T* gh0_re, T* gh0_im,
+                      int64_t B, int64_t len, int64_t D) {
   for_each_channel_block(B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
     T c_re[kBlock], c_im[kBlock];  // conj(a_{t+1}) lambda_{t+1}
     std::fill(c_re, c_re + (d1 - d0), T(0));
@@ -169,8 +169,8 @@ void complex_scan_bwd(const T* a_re, const T* a_im, const T* h_re, const T* h_im
 }
 
 template <typename T>
-void selective_scan_fwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip,
-                        const T* z, T* y, SelectiveShape s) {
+void selective_scan_fwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip, const T* z,
+                        T* y, SelectiveShape s) {
   const int64_t N = s.N, D = s.D, len = s.len;
   for_each_channel_block(s.B, D, [&](int64_t bi, int64_t d0, int64_t d1) {
     std::vector<T> x((d1 - d0) * N, T(0));
@@ -195,9 +195,9 @@ void selective_scan_fwd(const T* u, const T* delta, const T* A, const T* Bm, con
 }
 
 template <typename T>
-void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip,
-                        const T* z, const T* g, T* grad_u, T* grad_delta, T* grad_A, T* grad_Bm, T* grad_Cm,
-                        T* grad_D, T* grad_z, SelectiveShape s) {
+void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip, const T* z,
+                        const T* g, T* grad_u, T* grad_delta, T* grad_A, T* grad_Bm, T* grad_Cm, T* grad_D, T* grad_z,
+                        SelectiveShape s) {
   const int64_t B = s.B, N = s.N, D = s.D, len = s.len;
   // grad_Bm / grad_Cm sum over channels and grad_A / grad_D over the batch: each work item
   // (batch, group of channels) writes its own partial sums, reduced at the end, so no atomics.
@@ -286,19 +286,18 @@ void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, con
   }
 }
 
-#define SEQRL_INSTANTIATE(T)                                                                                  \
-  template void linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);             \
-  template void linear_scan_bwd<T>(const T*, const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t,     \
-                                   int64_t);                                                                  \
-  template void log_linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);         \
-  template void complex_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, T*, T*,      \
-                                    int64_t, int64_t, int64_t);                                               \
-  template void complex_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*,    \
-                                    const T*, T*, T*, T*, T*, T*, T*, int64_t, int64_t, int64_t);             \
-  template void selective_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*,  \
-                                      T*, SelectiveShape);                                                    \
-  template void selective_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*,  \
-                                      const T*, T*, T*, T*, T*, T*, T*, T*, SelectiveShape);
+#define SEQRL_INSTANTIATE(T)                                                                                          \
+  template void linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);                      \
+  template void linear_scan_bwd<T>(const T*, const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, int64_t);    \
+  template void log_linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);                  \
+  template void complex_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, int64_t,      \
+                                    int64_t, int64_t);                                                                \
+  template void complex_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, const T*,   \
+                                    T*, T*, T*, T*, T*, T*, int64_t, int64_t, int64_t);                               \
+  template void selective_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*,       \
+                                      SelectiveShape);                                                                \
+  template void selective_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, const T*, \
+                                      T*, T*, T*, T*, T*, T*, T*, SelectiveShape);
 SEQRL_INSTANTIATE(float)
 SEQRL_INSTANTIATE(double)
 #undef SEQRL_INSTANTIATE

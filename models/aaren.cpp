@@ -64,9 +64,7 @@ class AarenMixerImpl : public MixerImpl {
 
  private:
   // qᵀ k / √d per head: k [..., H, d] -> [..., H].
-  torch::Tensor scores(const torch::Tensor& k) const {
-    return (k * query_).sum(-1) / std::sqrt(double(head_dim_));
-  }
+  torch::Tensor scores(const torch::Tensor& k) const { return (k * query_).sum(-1) / std::sqrt(double(head_dim_)); }
 
   int64_t heads_, head_dim_;
   torch::Tensor query_;
@@ -74,7 +72,8 @@ class AarenMixerImpl : public MixerImpl {
 };
 
 const BackboneRegistrar registrar(stack_backbone(
-    "aaren", "Aaren: attention as an RNN, learned query, prefix scan of (max, numerator, denominator) (Feichtinger et al. 2024)",
+    "aaren",
+    "Aaren: attention as an RNN, learned query, prefix scan of (max, numerator, denominator) (Feichtinger et al. 2024)",
     {}, [](const BackboneConfig& c, int64_t) -> Mixer {
       return std::make_shared<AarenMixerImpl>(c.dim, heads_dividing_dim(c));
     }));

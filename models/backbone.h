@@ -33,12 +33,12 @@ struct BackboneOption {
 };
 
 struct BackboneConfig {
-  int64_t dim = 128;      // model width D
+  int64_t dim = 128;  // model width D
   int64_t layers = 3;
-  int64_t heads = 1;      // model.heads: heads of every head-wise mixer (transformer, mlstm, slstm, aaren)
+  int64_t heads = 1;  // model.heads: heads of every head-wise mixer (transformer, mlstm, slstm, aaren)
   double dropout = 0.1;
-  int64_t max_tokens = 60;  // longest token sequence seen in training (3 * K): sizes KV caches
-  std::map<std::string, double> options;  // this backbone's BackboneOption values by name
+  int64_t max_tokens = 60;                       // longest token sequence seen in training (3 * K): sizes KV caches
+  std::map<std::string, double> options;         // this backbone's BackboneOption values by name
   double option(const std::string& name) const;  // throws std::out_of_range naming it
 };
 

@@ -48,7 +48,8 @@ std::vector<torch::Tensor> gradients(BackboneImpl& backbone, const torch::Tensor
 }  // namespace
 
 CheckReport check_backbone(const std::string& name, const BackboneConfig& config, uint64_t seed) {
-  return check_backbone(name, [&name](const BackboneConfig& c) { return make_backbone(name, c); }, config, seed);
+  return check_backbone(
+      name, [&name](const BackboneConfig& c) { return make_backbone(name, c); }, config, seed);
 }
 
 CheckReport check_backbone(const std::string& name, const std::function<Backbone(const BackboneConfig&)>& make,
@@ -78,8 +79,7 @@ CheckReport check_backbone(const std::string& name, const std::function<Backbone
       auto x_changed = x.clone();
       x_changed.slice(1, t0 + 1).normal_();
       auto y_changed = backbone->forward(x_changed);
-      report.causality_err =
-          relative_error(y_changed.slice(1, 0, t0 + 1), y.slice(1, 0, t0 + 1), 1e-12);
+      report.causality_err = relative_error(y_changed.slice(1, 0, t0 + 1), y.slice(1, 0, t0 + 1), 1e-12);
       report.step_err = relative_error(run_steps(*backbone, x), y, 1e-12);
     }
 
@@ -91,8 +91,8 @@ CheckReport check_backbone(const std::string& name, const std::function<Backbone
     // Per tensor, relative to its own scale, floored so that (near-)zero gradients compare
     // against the overall gradient scale instead of dividing by ~0.
     for (size_t i = 0; i < parallel.size(); ++i)
-      report.grad_err = std::max(report.grad_err,
-                                 relative_error(parallel[i], sequential[i], std::max(1e-6 * largest, 1e-300)));
+      report.grad_err =
+          std::max(report.grad_err, relative_error(parallel[i], sequential[i], std::max(1e-6 * largest, 1e-300)));
     // max() skips NaN, so test for it explicitly.
     for (size_t i = 0; i < parallel.size(); ++i)
       if (!torch::isfinite(parallel[i]).all().item<bool>() || !torch::isfinite(sequential[i]).all().item<bool>())

@@ -42,8 +42,7 @@ struct LayerImpl : torch::nn::Module {
 
 class ResidualStackImpl : public BackboneImpl {
  public:
-  ResidualStackImpl(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio)
-      : dim_(config.dim) {
+  ResidualStackImpl(const BackboneConfig& config, const MixerFactory& make_mixer, double mlp_ratio) : dim_(config.dim) {
     const auto hidden = static_cast<int64_t>(std::llround(mlp_ratio * static_cast<double>(config.dim)));
     layers_ = register_module("layers", torch::nn::ModuleList());
     for (int64_t l = 0; l < config.layers; ++l) {

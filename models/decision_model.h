@@ -22,7 +22,7 @@ namespace seqrl {
 
 struct DecisionModelConfig {
   int64_t state_dim = 0, act_dim = 0;
-  int64_t context = 20;  // K: steps per training window
+  int64_t context = 20;       // K: steps per training window
   int64_t max_ep_len = 1000;  // timestep embedding size; later timesteps reuse the last row
   std::string backbone = "transformer";
   BackboneConfig backbone_config;  // max_tokens is set to 3 * context by the model
@@ -33,8 +33,8 @@ class DecisionModelImpl : public torch::nn::Module {
   explicit DecisionModelImpl(DecisionModelConfig config);
 
   // states [B,K,obs], actions [B,K,act], rtg [B,K,1], timesteps [B,K] int64, mask [B,K]
-  // (1 real, 0 left padding; undefined = all real); K may be any length (a window or an episode) -> predicted actions [B,K,act] in (-1, 1),
-  // one per s_t token (a_t is predicted from R_<=t, s_<=t, a_<t). Padded positions return 0.
+  // (1 real, 0 left padding; undefined = all real); K may be any length (a window or an episode) -> predicted actions
+  // [B,K,act] in (-1, 1), one per s_t token (a_t is predicted from R_<=t, s_<=t, a_<t). Padded positions return 0.
   torch::Tensor forward(const torch::Tensor& states, const torch::Tensor& actions, const torch::Tensor& rtg,
                         const torch::Tensor& timesteps, const torch::Tensor& mask = {});
 

@@ -13,9 +13,7 @@ class GruMixerImpl : public MixerImpl {
 
   torch::Tensor forward(const torch::Tensor& x) override { return std::get<0>(gru_->forward(x)); }
 
-  LayerState initial_state(int64_t batch) override {
-    return {torch::zeros({1, batch, dim_}, module_options(*this))};
-  }
+  LayerState initial_state(int64_t batch) override { return {torch::zeros({1, batch, dim_}, module_options(*this))}; }
 
   torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     auto [y, h] = gru_->forward(x_t.unsqueeze(1), state[0]);
@@ -28,9 +26,10 @@ class GruMixerImpl : public MixerImpl {
   torch::nn::GRU gru_;
 };
 
-const BackboneRegistrar registrar(stack_backbone(
-    "gru", "classic GRU, torch::nn::GRU per block (Cho et al. 2014)", {},
-    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<GruMixerImpl>(c.dim); }));
+const BackboneRegistrar registrar(stack_backbone("gru", "classic GRU, torch::nn::GRU per block (Cho et al. 2014)", {},
+                                                 [](const BackboneConfig& c, int64_t) -> Mixer {
+                                                   return std::make_shared<GruMixerImpl>(c.dim);
+                                                 }));
 
 }  // namespace
 }  // namespace seqrl

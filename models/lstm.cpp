@@ -9,7 +9,8 @@ namespace {
 class LstmMixerImpl : public MixerImpl {
  public:
   explicit LstmMixerImpl(int64_t dim)
-      : dim_(dim), lstm_(register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(dim, dim).batch_first(true)))) {}
+      : dim_(dim),
+        lstm_(register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(dim, dim).batch_first(true)))) {}
 
   torch::Tensor forward(const torch::Tensor& x) override { return std::get<0>(lstm_->forward(x)); }
 
@@ -30,9 +31,9 @@ class LstmMixerImpl : public MixerImpl {
   torch::nn::LSTM lstm_;
 };
 
-const BackboneRegistrar registrar(stack_backbone(
-    "lstm", "classic LSTM, torch::nn::LSTM per block (Hochreiter & Schmidhuber 1997)", {},
-    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<LstmMixerImpl>(c.dim); }));
+const BackboneRegistrar registrar(
+    stack_backbone("lstm", "classic LSTM, torch::nn::LSTM per block (Hochreiter & Schmidhuber 1997)", {},
+                   [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<LstmMixerImpl>(c.dim); }));
 
 }  // namespace
 }  // namespace seqrl

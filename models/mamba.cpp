@@ -27,8 +27,10 @@ class MambaMixerImpl : public MixerImpl {
       : inner_(opt.expand * dim), n_(opt.d_state), d_conv_(opt.d_conv), dt_rank_(opt.dt_rank) {
     in_proj_ = register_module("in_proj", torch::nn::Linear(torch::nn::LinearOptions(dim, 2 * inner_).bias(false)));
     conv_ = register_module(
-        "conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(inner_, inner_, d_conv_).groups(inner_).padding(d_conv_ - 1)));
-    x_proj_ = register_module("x_proj", torch::nn::Linear(torch::nn::LinearOptions(inner_, dt_rank_ + 2 * n_).bias(false)));
+        "conv",
+        torch::nn::Conv1d(torch::nn::Conv1dOptions(inner_, inner_, d_conv_).groups(inner_).padding(d_conv_ - 1)));
+    x_proj_ =
+        register_module("x_proj", torch::nn::Linear(torch::nn::LinearOptions(inner_, dt_rank_ + 2 * n_).bias(false)));
     dt_proj_ = register_module("dt_proj", torch::nn::Linear(dt_rank_, inner_));
     out_proj_ = register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(inner_, dim).bias(false)));
     torch::NoGradGuard no_grad;
@@ -102,17 +104,19 @@ MambaOptions mamba_options(const BackboneConfig& config) {
   return opt;
 }
 
-const BackboneRegistrar registrar(stack_backbone(
-    "mamba", "Mamba: selective state space (S6) with causal conv and gating (Gu & Dao 2023)",
-    {
-        {"d_state", 16, 1, 1024, "SSM state size N per channel"},
-        {"d_conv", 4, 1, 64, "causal depthwise conv kernel width"},
-        {"expand", 2, 1, 16, "inner width E = expand * model.dim"},
-        {"dt_rank", 0, 0, 4096, "rank of the step-size projection (0: ceil(model.dim / 16))"},
-        {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
-        {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
-    },
-    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<MambaMixerImpl>(c.dim, mamba_options(c)); }));
+const BackboneRegistrar registrar(
+    stack_backbone("mamba", "Mamba: selective state space (S6) with causal conv and gating (Gu & Dao 2023)",
+                   {
+                       {"d_state", 16, 1, 1024, "SSM state size N per channel"},
+                       {"d_conv", 4, 1, 64, "causal depthwise conv kernel width"},
+                       {"expand", 2, 1, 16, "inner width E = expand * model.dim"},
+                       {"dt_rank", 0, 0, 4096, "rank of the step-size projection (0: ceil(model.dim / 16))"},
+                       {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
+                       {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
+                   },
+                   [](const BackboneConfig& c, int64_t) -> Mixer {
+                     return std::make_shared<MambaMixerImpl>(c.dim, mamba_options(c));
+                   }));
 
 }  // namespace
 }  // namespace seqrl

@@ -23,14 +23,12 @@ class MinGruMixerImpl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& x) override {
     auto kp = in_(x).chunk(2, -1);
     const auto& k = kp[0];
-    auto log_keep = -torch::softplus(k);                                  // log(1 - z)
-    auto log_write = -torch::softplus(-k) + min_rnn::log_g(kp[1]);         // log(z * h~)
-    return out_(kernels::log_linear_scan(log_keep, log_write));          // h_0 = 0
+    auto log_keep = -torch::softplus(k);                            // log(1 - z)
+    auto log_write = -torch::softplus(-k) + min_rnn::log_g(kp[1]);  // log(z * h~)
+    return out_(kernels::log_linear_scan(log_keep, log_write));     // h_0 = 0
   }
 
-  LayerState initial_state(int64_t batch) override {
-    return {torch::zeros({batch, hidden_}, module_options(*this))};
-  }
+  LayerState initial_state(int64_t batch) override { return {torch::zeros({batch, hidden_}, module_options(*this))}; }
 
   torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     auto kp = in_(x_t).chunk(2, -1);

@@ -29,9 +29,7 @@ class MinLstmMixerImpl : public MixerImpl {
     return out_(kernels::log_linear_scan(log_forget, log_write));  // h_0 = 0
   }
 
-  LayerState initial_state(int64_t batch) override {
-    return {torch::zeros({batch, hidden_}, module_options(*this))};
-  }
+  LayerState initial_state(int64_t batch) override { return {torch::zeros({batch, hidden_}, module_options(*this))}; }
 
   torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     auto fip = in_(x_t).chunk(3, -1);

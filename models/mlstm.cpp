@@ -56,16 +56,16 @@ class MlstmMixerImpl : public MixerImpl {
       return torch::constant_pad_nd(per_head, {0, 0, 0, padded - steps}).view({batch, heads_, chunks, len, -1});
     };
     auto q = split(q_->forward(u)), k = split(k_->forward(u)) / std::sqrt(double(head_dim_)), v = split(v_->forward(u));
-    auto log_i = split(input_gate_->forward(u)).squeeze(-1);                                // [B, H, N, L]
+    auto log_i = split(input_gate_->forward(u)).squeeze(-1);                                      // [B, H, N, L]
     auto cum_log_f = split(torch::log_sigmoid(forget_gate_->forward(u))).squeeze(-1).cumsum(-1);  // b_t
 
     // What each chunk writes into the memory by its end, scaled by e^{−(its max weight)}.
-    auto chunk_log_f = cum_log_f.select(-1, len - 1);                        // b_L: [B, H, N]
-    auto log_write = chunk_log_f.unsqueeze(-1) - cum_log_f + log_i;          // b_L − b_s + ĩ_s
-    auto write_max = std::get<0>(log_write.max(-1));                         // [B, H, N]
+    auto chunk_log_f = cum_log_f.select(-1, len - 1);                // b_L: [B, H, N]
+    auto log_write = chunk_log_f.unsqueeze(-1) - cum_log_f + log_i;  // b_L − b_s + ĩ_s
+    auto write_max = std::get<0>(log_write.max(-1));                 // [B, H, N]
     auto write = torch::exp(log_write - write_max.unsqueeze(-1)).unsqueeze(-1);
-    auto written_c = torch::matmul((write * v).transpose(-1, -2), k);        // [B, H, N, d(v), d(k)]
-    auto written_n = (write * k).sum(-2);                                    // [B, H, N, d]
+    auto written_c = torch::matmul((write * v).transpose(-1, -2), k);  // [B, H, N, d(v), d(k)]
+    auto written_n = (write * k).sum(-2);                              // [B, H, N, d]
     // The carry: the state entering each chunk, one recurrent step per chunk.
     auto state = initial_state(batch);
     std::vector<torch::Tensor> c_in{state[0]}, n_in{state[1]}, m_in{state[2]};
@@ -84,13 +84,13 @@ class MlstmMixerImpl : public MixerImpl {
     auto future = torch::ones({len, len}, u.options().dtype(torch::kBool)).triu(1);
     auto log_d = (cum_log_f.unsqueeze(-1) - cum_log_f.unsqueeze(-2) + log_i.unsqueeze(-2))
                      .masked_fill(future, -std::numeric_limits<double>::infinity());  // [B, H, N, L, L]
-    auto log_carried = cum_log_f + m_prev.unsqueeze(-1);                          // [B, H, N, L]
+    auto log_carried = cum_log_f + m_prev.unsqueeze(-1);                              // [B, H, N, L]
     auto m = torch::maximum(log_carried, std::get<0>(log_d.max(-1))).unsqueeze(-1);
     auto scores = torch::matmul(q, k.transpose(-1, -2)) * torch::exp(log_d - m);
-    auto carried = torch::exp(log_carried.unsqueeze(-1) - m);                     // [B, H, N, L, 1]
+    auto carried = torch::exp(log_carried.unsqueeze(-1) - m);  // [B, H, N, L, 1]
     auto numerator = carried * torch::matmul(q, c_prev.transpose(-1, -2)) + torch::matmul(scores, v);
     auto denominator = carried * torch::matmul(q, n_prev.unsqueeze(-1)) + scores.sum(-1, true);
-    auto h = numerator / torch::maximum(denominator.abs(), torch::exp(-m));       // [B, H, N, L, d]
+    auto h = numerator / torch::maximum(denominator.abs(), torch::exp(-m));  // [B, H, N, L, d]
     h = h.view({batch, heads_, padded, head_dim_}).narrow(2, 0, steps).transpose(1, 2);
     h = h.reshape({batch, steps, heads_ * head_dim_});
     return out_->forward(torch::sigmoid(output_gate_->forward(u)) * h);
@@ -98,8 +98,8 @@ class MlstmMixerImpl : public MixerImpl {
 
   LayerState initial_state(int64_t batch) override {
     auto opts = out_->weight.options();
-    return {torch::zeros({batch, heads_, head_dim_, head_dim_}, opts),  // C: [B, H, d(v), d(k)]
-            torch::zeros({batch, heads_, head_dim_}, opts),             // n
+    return {torch::zeros({batch, heads_, head_dim_, head_dim_}, opts),                      // C: [B, H, d(v), d(k)]
+            torch::zeros({batch, heads_, head_dim_}, opts),                                 // n
             torch::full({batch, heads_}, -std::numeric_limits<double>::infinity(), opts)};  // m
   }
 

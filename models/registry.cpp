@@ -43,10 +43,10 @@ BackboneRegistrar::BackboneRegistrar(BackboneInfo info) {
   auto& registry = mutable_registry();
   const auto at = std::lower_bound(registry.begin(), registry.end(), info.name,
                                    [](const BackboneInfo& a, const std::string& name) { return a.name < name; });
-  const char* problem = info.name.empty()                           ? "the name is empty"
-                        : !info.make                                ? "it has no make function"
+  const char* problem = info.name.empty()                               ? "the name is empty"
+                        : !info.make                                    ? "it has no make function"
                         : at != registry.end() && at->name == info.name ? "the name is already registered"
-                                                                    : nullptr;
+                                                                        : nullptr;
   if (problem) {
     std::fprintf(stderr, "seqrl: error: cannot register backbone '%s': %s\n", info.name.c_str(), problem);
     std::exit(1);
@@ -82,7 +82,8 @@ Backbone make_backbone(const std::string& name, BackboneConfig config) {
     for (const auto& opt : info.options) known = known || opt.name == key;
     if (known) continue;
     if (key == "heads")
-      throw Error(prefix + "heads: not an option of one backbone; set model.heads, the heads of every head-wise "
+      throw Error(prefix +
+                  "heads: not an option of one backbone; set model.heads, the heads of every head-wise "
                   "backbone");
     std::vector<std::string> names;
     for (const auto& opt : info.options) names.push_back(opt.name);

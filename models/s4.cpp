@@ -38,8 +38,8 @@ class S4MixerImpl : public MixerImpl {
   }
 
   torch::Tensor forward(const torch::Tensor& u) override {
-    auto [a, b] = discretize();  // each (re, im) of [D, M]
-    auto sizes = u.sizes();      // [B, T, D]
+    auto [a, b] = discretize();    // each (re, im) of [D, M]
+    auto sizes = u.sizes();        // [B, T, D]
     auto drive = u.unsqueeze(-1);  // B̄ u_t per mode: [B, T, D, M]
     auto b_re = (drive * b.first).flatten(2), b_im = (drive * b.second).flatten(2);
     auto a_re = a.first.flatten().expand_as(b_re), a_im = a.second.flatten().expand_as(b_im);
@@ -99,7 +99,8 @@ S4Options s4_options(const BackboneConfig& config) {
   opt.dt_min = config.option("dt_min");
   opt.dt_max = config.option("dt_max");
   if (opt.d_state % 2 != 0)
-    throw Error("model.s4.d_state: " + std::to_string(opt.d_state) + " is odd; expected an even number (N/2 complex modes)");
+    throw Error("model.s4.d_state: " + std::to_string(opt.d_state) +
+                " is odd; expected an even number (N/2 complex modes)");
   if (opt.dt_min > opt.dt_max)
     throw Error("model.s4.dt_min: " + std::to_string(opt.dt_min) + " is larger than model.s4.dt_max (" +
                 std::to_string(opt.dt_max) + "); expected dt_min <= dt_max");

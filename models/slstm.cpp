@@ -23,7 +23,8 @@ class SlstmMixerImpl : public MixerImpl {
     input_ = register_module("input", torch::nn::Linear(dim, 4 * dim));  // W, b for (z, i, f, o)
     // R: per head, d inputs -> the 4 gates' d outputs of that head.
     double bound = 1.0 / std::sqrt(double(head_dim_));
-    recurrent_ = register_parameter("recurrent", torch::empty({heads, head_dim_, 4 * head_dim_}).uniform_(-bound, bound));
+    recurrent_ =
+        register_parameter("recurrent", torch::empty({heads, head_dim_, 4 * head_dim_}).uniform_(-bound, bound));
     torch::NoGradGuard no_grad;
     // xLSTM init: forget gates start open (σ(3..6)), spread over the units.
     input_->bias.narrow(0, 2 * dim, dim).copy_(torch::linspace(3.0, 6.0, dim));
@@ -45,9 +46,7 @@ class SlstmMixerImpl : public MixerImpl {
             torch::full({batch, dim_}, -std::numeric_limits<double>::infinity(), opts)};  // h, c, n, m
   }
 
-  torch::Tensor step(const torch::Tensor& u, LayerState& state) override {
-    return cell(input_->forward(u), state);
-  }
+  torch::Tensor step(const torch::Tensor& u, LayerState& state) override { return cell(input_->forward(u), state); }
 
  private:
   // One time step from the projected input W u_t + b: [B, 4D]; state (h, c, n, m) each [B, D].
@@ -77,7 +76,8 @@ class SlstmMixerImpl : public MixerImpl {
 };
 
 const BackboneRegistrar registrar(stack_backbone(
-    "slstm", "xLSTM sLSTM: scalar memory, exponential gating, head-wise recurrent mixing; sequential over T (Beck et al. 2024)",
+    "slstm",
+    "xLSTM sLSTM: scalar memory, exponential gating, head-wise recurrent mixing; sequential over T (Beck et al. 2024)",
     {}, [](const BackboneConfig& c, int64_t) -> Mixer {
       return std::make_shared<SlstmMixerImpl>(c.dim, heads_dividing_dim(c));
     }));

@@ -65,7 +65,8 @@ class Mamba : public Mixer {
         gated_[size_t(t) * E + e] = (sum + skip_[e] * x[e]) * silu(z[e]);
       }
     }
-    out_proj_.apply(gated_.data() + size_t(first_output) * E, n - first_output, y + size_t(first_output) * out_proj_.out);
+    out_proj_.apply(gated_.data() + size_t(first_output) * E, n - first_output,
+                    y + size_t(first_output) * out_proj_.out);
   }
 
  private:

@@ -19,9 +19,17 @@ std::unique_ptr<Mixer> load_transformer(const MixerSource&);
 
 namespace {
 const std::pair<const char*, MixerLoader> kMixers[] = {
-    {"transformer", load_transformer}, {"lstm", load_lstm}, {"gru", load_gru},     {"mingru", load_mingru},
-    {"minlstm", load_minlstm},         {"lru", load_lru},   {"s4", load_s4},       {"mamba", load_mamba},
-    {"mlstm", load_mlstm},             {"slstm", load_slstm}, {"aaren", load_aaren},
+    {"transformer", load_transformer},
+    {"lstm", load_lstm},
+    {"gru", load_gru},
+    {"mingru", load_mingru},
+    {"minlstm", load_minlstm},
+    {"lru", load_lru},
+    {"s4", load_s4},
+    {"mamba", load_mamba},
+    {"mlstm", load_mlstm},
+    {"slstm", load_slstm},
+    {"aaren", load_aaren},
 };
 }  // namespace
 

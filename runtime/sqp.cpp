@@ -60,8 +60,14 @@ struct sqp_policy {
 };
 
 sqp_policy::sqp_policy(const PolicyFile& f)
-    : backbone(f.backbone), env(f.env), state_dim(f.state_dim), act_dim(f.act_dim), dim(f.dim),
-      max_ep_len(f.max_ep_len), state_mean(f.state_mean), state_std(f.state_std) {
+    : backbone(f.backbone),
+      env(f.env),
+      state_dim(f.state_dim),
+      act_dim(f.act_dim),
+      dim(f.dim),
+      max_ep_len(f.max_ep_len),
+      state_mean(f.state_mean),
+      state_std(f.state_std) {
   MixerLoader load_mixer = mixer_loader(f.backbone);
   if (!load_mixer)
     throw LoadError("backbone '" + f.backbone + "' has no runtime support; supported: " + runtime_backbones());
@@ -172,9 +178,8 @@ sqp_policy* sqp_load_memory(const void* data, size_t size, const char* source, c
     copy_message(name + ": data is NULL", err, err_size);
     return nullptr;
   }
-  return load_checked(name, err, err_size, [&] {
-    return parse_policy_file(std::string(static_cast<const char*>(data), size), name);
-  });
+  return load_checked(name, err, err_size,
+                      [&] { return parse_policy_file(std::string(static_cast<const char*>(data), size), name); });
 }
 
 void sqp_free(sqp_policy* policy) { delete policy; }

@@ -26,11 +26,11 @@ enum { SQP_OK = 0, SQP_ERROR = -1 };
 typedef struct sqp_policy sqp_policy;
 
 typedef struct sqp_info_t {
-  const char* backbone;  /* "mingru", ... */
-  const char* env;       /* the env it was trained for, "hopper", ... */
+  const char* backbone; /* "mingru", ... */
+  const char* env;      /* the env it was trained for, "hopper", ... */
   int state_dim, act_dim, dim, layers;
-  double reward_scale;   /* returns-to-go are divided by it */
-  double target_return;  /* the default target (unscaled) */
+  double reward_scale;  /* returns-to-go are divided by it */
+  double target_return; /* the default target (unscaled) */
 } sqp_info_t;
 
 /* Loads and checks a policy file. Returns NULL on failure with a one-line message in

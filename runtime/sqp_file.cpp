@@ -56,7 +56,8 @@ class Cursor {
     for (size_t i = 0; i < n; ++i) {
       uint32_t bits = u32("a value");
       std::memcpy(&out[i], &bits, 4);
-      if (!std::isfinite(out[i])) fail(field + ": value " + std::to_string(i) + " is not finite (" + std::to_string(out[i]) + ")");
+      if (!std::isfinite(out[i]))
+        fail(field + ": value " + std::to_string(i) + " is not finite (" + std::to_string(out[i]) + ")");
     }
   }
   std::string name(size_t n, const char* field) {
@@ -76,7 +77,8 @@ class Cursor {
 
 int positive(Cursor& c, const char* field, uint32_t max = 1u << 24) {
   uint32_t v = c.u32(field);
-  if (v < 1 || v > max) c.fail(std::string(field) + ": " + std::to_string(v) + " is out of range [1, " + std::to_string(max) + "]");
+  if (v < 1 || v > max)
+    c.fail(std::string(field) + ": " + std::to_string(v) + " is out of range [1, " + std::to_string(max) + "]");
   return static_cast<int>(v);
 }
 
@@ -129,7 +131,8 @@ PolicyFile parse_policy_file(const std::string& bytes, const std::string& source
       c.fail("tensor " + std::to_string(t) + ": name length " + std::to_string(len) + " is out of range [1, 255]");
     std::string name = c.name(len, "a tensor name");
     uint32_t rank = c.u32("a tensor rank");
-    if (rank < 1 || rank > SQP_MAX_RANK) c.fail("tensor '" + name + "': rank " + std::to_string(rank) + " is out of range [1, 4]");
+    if (rank < 1 || rank > SQP_MAX_RANK)
+      c.fail("tensor '" + name + "': rank " + std::to_string(rank) + " is out of range [1, 4]");
     FileTensor tensor;
     uint64_t numel = 1;
     for (uint32_t d = 0; d < rank; ++d) {

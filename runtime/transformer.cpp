@@ -11,7 +11,8 @@ namespace {
 class Attention : public Mixer {
  public:
   Attention(const MixerSource& src) : dim_(src.dim), heads_(src.file.heads), capacity_(src.file.max_tokens) {
-    if (dim_ % heads_ != 0) throw LoadError("heads " + std::to_string(heads_) + " do not divide dim " + std::to_string(dim_));
+    if (dim_ % heads_ != 0)
+      throw LoadError("heads " + std::to_string(heads_) + " do not divide dim " + std::to_string(dim_));
     head_dim_ = dim_ / heads_;
     qkv_ = src.linear("qkv", dim_, 3 * dim_);
     out_ = src.linear("out", dim_, dim_);

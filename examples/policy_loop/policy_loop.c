@@ -22,10 +22,10 @@
 typedef struct {
   const char* name;
   int frame_skip;
-  double reset_noise;  /* uniform ± on qpos and qvel (halfcheetah: qvel Gaussian, see reset) */
+  double reset_noise; /* uniform ± on qpos and qvel (halfcheetah: qvel Gaussian, see reset) */
   double ctrl_cost;
   double healthy_reward;
-  int clip_qvel;       /* obs has clip(qvel, -10, 10) */
+  int clip_qvel; /* obs has clip(qvel, -10, 10) */
 } env_t;
 
 static const env_t kEnvs[] = {
@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < sizeof kEnvs / sizeof kEnvs[0]; ++i)
     if (strcmp(info->env, kEnvs[i].name) == 0) env = &kEnvs[i];
   if (!env) {
-    snprintf(err, sizeof err, "%s: env '%s' is not one this example runs (halfcheetah, hopper, walker2d)", argv[1], info->env);
+    snprintf(err, sizeof err, "%s: env '%s' is not one this example runs (halfcheetah, hopper, walker2d)", argv[1],
+             info->env);
     sqp_free(policy);
     return fail(err);
   }
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < m->nq; ++i) d->qpos[i] += uniform(-env->reset_noise, env->reset_noise);
     for (int i = 0; i < m->nv; ++i)
       d->qvel[i] += strcmp(env->name, "halfcheetah") == 0 ? env->reset_noise * gaussian()
-                                                         : uniform(-env->reset_noise, env->reset_noise);
+                                                          : uniform(-env->reset_noise, env->reset_noise);
     mj_forward(m, d);
     if (sqp_reset(policy, info->target_return) != SQP_OK) break;
     double total = 0, act_seconds = 0;

@@ -28,7 +28,8 @@ constexpr int kWarps = 8;   // sub-chunks per chunk
 constexpr int kSteps = 8;   // time steps per thread per chunk, kept in registers
 
 void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string("seqrl CUDA scan (") + what + "): " + cudaGetErrorString(err));
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("seqrl CUDA scan (") + what + "): " + cudaGetErrorString(err));
 }
 
 cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
@@ -291,9 +292,9 @@ __device__ T warp_sum(T v) {
 }
 
 template <typename T, int kMaxN>
-__global__ void __launch_bounds__(kSelThreads) selective_fwd_kernel(const T* u, const T* delta, const T* A, const T* Bm,
-                                                                    const T* Cm, const T* Dskip, const T* z, T* y,
-                                                                    SelectiveShape s) {
+__global__ void __launch_bounds__(kSelThreads)
+    selective_fwd_kernel(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip, const T* z,
+                         T* y, SelectiveShape s) {
   const int64_t b = blockIdx.y, d = int64_t(blockIdx.x) * kSelThreads + threadIdx.x;
   if (d >= s.D) return;
   T x[kMaxN], Ad[kMaxN];
@@ -322,8 +323,8 @@ __global__ void __launch_bounds__(kSelThreads) selective_fwd_kernel(const T* u, 
 template <typename T, int kMaxN>
 __global__ void __launch_bounds__(kSelThreads)
     selective_bwd_kernel(const T* u, const T* delta, const T* A, const T* Bm, const T* Cm, const T* Dskip, const T* z,
-                         const T* g, T* grad_u, T* grad_delta, T* grad_A, T* grad_Bm, T* grad_Cm, T* grad_D,
-                         T* grad_z, T* checkpoints, SelectiveShape s) {
+                         const T* g, T* grad_u, T* grad_delta, T* grad_A, T* grad_Bm, T* grad_Cm, T* grad_D, T* grad_z,
+                         T* checkpoints, SelectiveShape s) {
   const int64_t b = blockIdx.y, d = int64_t(blockIdx.x) * kSelThreads + threadIdx.x;
   const bool live = d < s.D;  // dead lanes still join the warp reductions, with zeros
   const int64_t dd = live ? d : 0;
@@ -358,8 +359,7 @@ __global__ void __launch_bounds__(kSelThreads)
       const int64_t i = (b * s.len + t) * s.D + dd;
       const T* Bt = Bm + (b * s.len + t) * s.N;
       const T dt = delta[i], du = dt * u[i];
-      for (int n = 0; n < kMaxN; ++n)
-        xs[t - t0 + 1][n] = n < s.N ? exp(dt * Ad[n]) * xs[t - t0][n] + du * Bt[n] : T(0);
+      for (int n = 0; n < kMaxN; ++n) xs[t - t0 + 1][n] = n < s.N ? exp(dt * Ad[n]) * xs[t - t0][n] + du * Bt[n] : T(0);
     }
     for (int64_t t = t1 - 1; t >= t0; --t) {
       const int64_t i = (b * s.len + t) * s.D + dd;
@@ -404,17 +404,22 @@ __global__ void __launch_bounds__(kSelThreads)
 int register_size(int64_t N) {
   for (int size : {4, 16, 32, 64})
     if (N <= size) return size;
-  throw std::runtime_error("seqrl CUDA selective_scan: state size N = " + std::to_string(N) + " above 64 is not supported");
+  throw std::runtime_error("seqrl CUDA selective_scan: state size N = " + std::to_string(N) +
+                           " above 64 is not supported");
 }
 
 // Calls fn.template operator()<kMaxN>() with kMaxN = register_size(N).
 template <typename Fn>
 void with_state_size(int64_t N, const Fn& fn) {
   switch (register_size(N)) {
-    case 4: return fn.template operator()<4>();
-    case 16: return fn.template operator()<16>();
-    case 32: return fn.template operator()<32>();
-    default: return fn.template operator()<64>();
+    case 4:
+      return fn.template operator()<4>();
+    case 16:
+      return fn.template operator()<16>();
+    case 32:
+      return fn.template operator()<32>();
+    default:
+      return fn.template operator()<64>();
   }
 }
 
@@ -453,9 +458,10 @@ template <typename T>
 void complex_scan_bwd(const T* a_re, const T* a_im, const T* h_re, const T* h_im, const T* h0_re, const T* h0_im,
                       const T* g_re, const T* g_im, T* ga_re, T* ga_im, T* gb_re, T* gb_im, T* gh0_re, T* gh0_im,
                       int64_t B, int64_t len, int64_t D, void* stream) {
-  launch_chunked(ComplexBwd<T>{a_re, a_im, h_re, h_im, h0_re, h0_im, g_re, g_im, ga_re, ga_im, gb_re, gb_im, gh0_re,
-                               gh0_im, {B, len, D}},
-                 B, len, D, true, stream);
+  launch_chunked(
+      ComplexBwd<T>{
+          a_re, a_im, h_re, h_im, h0_re, h0_im, g_re, g_im, ga_re, ga_im, gb_re, gb_im, gh0_re, gh0_im, {B, len, D}},
+      B, len, D, true, stream);
 }
 
 namespace {
@@ -512,19 +518,19 @@ void selective_scan_bwd(const T* u, const T* delta, const T* A, const T* Bm, con
                                              grad_Cm, grad_D, grad_z, workspace, s, stream});
 }
 
-#define SEQRL_INSTANTIATE(T)                                                                                        \
-  template void linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, void*);            \
-  template void linear_scan_bwd<T>(const T*, const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, int64_t,  \
-                                   void*);                                                                          \
-  template void log_linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, void*);        \
-  template void complex_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, int64_t,   \
-                                    int64_t, int64_t, void*);                                                       \
-  template void complex_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, const T*, \
-                                    T*, T*, T*, T*, T*, T*, int64_t, int64_t, int64_t, void*);                      \
-  template void selective_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*,    \
-                                      SelectiveShape, void*);                                                       \
-  template void selective_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*,        \
-                                      const T*, T*, T*, T*, T*, T*, T*, T*, SelectiveShape, T*, void*);
+#define SEQRL_INSTANTIATE(T)                                                                                          \
+  template void linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, void*);               \
+  template void linear_scan_bwd<T>(const T*, const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, int64_t,     \
+                                   void*);                                                                            \
+  template void log_linear_scan_fwd<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, void*);           \
+  template void complex_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, int64_t,      \
+                                    int64_t, int64_t, void*);                                                         \
+  template void complex_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, const T*,   \
+                                    T*, T*, T*, T*, T*, T*, int64_t, int64_t, int64_t, void*);                        \
+  template void selective_scan_fwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*,       \
+                                      SelectiveShape, void*);                                                         \
+  template void selective_scan_bwd<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, const T*, \
+                                      T*, T*, T*, T*, T*, T*, T*, SelectiveShape, T*, void*);
 SEQRL_INSTANTIATE(float)
 SEQRL_INSTANTIATE(double)
 #undef SEQRL_INSTANTIATE

@@ -14,9 +14,8 @@
 namespace seqrl::testing {
 
 inline std::filesystem::path temp_dir(const std::string& tag) {
-  auto d = std::filesystem::temp_directory_path() /
-           ("seqrl_" + tag + "_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  auto d = std::filesystem::temp_directory_path() / ("seqrl_" + tag + "_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
@@ -46,8 +45,11 @@ inline std::string write_hopper_like(const std::filesystem::path& dir, int64_t r
 inline std::string tiny_yaml(const std::string& data, int64_t steps, int64_t checkpoint_every) {
   return "data:\n  path: " + data +
          "\nmodel:\n  backbone: mingru\n  context: 8\n  embed_dim: 16\n  layers: 1\n  dropout: 0.1\n"
-         "train:\n  steps: " + std::to_string(steps) + "\n  batch_size: 8\n  lr: 0.003\n  warmup_steps: 5\n"
-         "  log_every: 5\n  checkpoint_every: " + std::to_string(checkpoint_every) +
+         "train:\n  steps: " +
+         std::to_string(steps) +
+         "\n  batch_size: 8\n  lr: 0.003\n  warmup_steps: 5\n"
+         "  log_every: 5\n  checkpoint_every: " +
+         std::to_string(checkpoint_every) +
          "\n  eval_every: 0\neval:\n  episodes: 1\n  modes: window\nrun:\n  threads: 1\n";
 }
 

@@ -8,8 +8,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "agents/checkpoint.h"

@@ -229,7 +229,8 @@ TEST(DtResume, KilledWithSigkillAndResumedGivesBitIdenticalParameters) {
   fs::create_directories(dir / "b");
   auto run_b = create_run_dir((dir / "b").string(), "killed");
   pid_t pid = spawn_train("train -c " + cfg + " --run-dir " + run_b, dir / "b.log");
-  ASSERT_TRUE(wait_for_file(fs::path(run_b) / "checkpoints" / "step_10.pt", pid)) << read_file((dir / "b.log").string());
+  ASSERT_TRUE(wait_for_file(fs::path(run_b) / "checkpoints" / "step_10.pt", pid))
+      << read_file((dir / "b.log").string());
   ::kill(pid, SIGKILL);
   int status;
   ::waitpid(pid, &status, 0);
@@ -270,18 +271,18 @@ TEST(DtNan, NonFiniteLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint) {
   auto bad = write_hopper_like(dir, 600, 3e38f, "hopper-overflow.hdf5");
   auto cfg = write_text(dir / "tiny.yaml", tiny_yaml(good, 20, 10));
   std::string out;
-  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " train -c " + cfg + " run.out_dir=" + (dir / "runs").string(), &out), 0)
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " train -c " + cfg + " run.out_dir=" + (dir / "runs").string(), &out),
+            0)
       << out;
   fs::path run = *fs::directory_iterator(dir / "runs");
   auto last = run / "checkpoints" / "last.pt";
   auto before = read_file(last.string());
 
-  int code = run_command(std::string(SEQRL_CLI) + " train --resume " + run.string() + " data.path=" + bad +
-                             " train.steps=40",
-                         &out);
+  int code = run_command(
+      std::string(SEQRL_CLI) + " train --resume " + run.string() + " data.path=" + bad + " train.steps=40", &out);
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("steps 21-25: training loss is"), std::string::npos) << out;  // read back every log_every (5)
-  EXPECT_EQ(read_file(last.string()), before);  // untouched, still loadable
+  EXPECT_EQ(read_file(last.string()), before);                                     // untouched, still loadable
   EXPECT_NO_THROW(load_trained_policy(run.string(), "cpu"));
   fs::remove_all(dir);
 }
@@ -334,7 +335,8 @@ TEST(Checkpoints, RunFolderResolvesToLastOrElseTheHighestStep) {
   EXPECT_EQ(resolve_checkpoint(dir.string()), (dir / "checkpoints" / "step_100.pt").string());
   fs::copy_file(dir / "checkpoints" / "step_40.pt", dir / "checkpoints" / "last.pt");
   EXPECT_EQ(resolve_checkpoint(dir.string()), (dir / "checkpoints" / "last.pt").string());
-  EXPECT_EQ(resolve_checkpoint((dir / "checkpoints" / "step_5").string()), (dir / "checkpoints" / "step_5.pt").string());
+  EXPECT_EQ(resolve_checkpoint((dir / "checkpoints" / "step_5").string()),
+            (dir / "checkpoints" / "step_5.pt").string());
   EXPECT_THROW(resolve_checkpoint((dir / "checkpoints" / "step_6").string()), Error);
   std::ofstream(dir / "checkpoints" / "junk.pt") << "not a checkpoint";
   EXPECT_THROW(CheckpointReader((dir / "checkpoints" / "junk.pt").string()), Error);

@@ -129,10 +129,10 @@ TEST(EpisodeContext, TrainWithTheSwitchThenEvalRecurrentFromTheCommandLine) {
   EXPECT_EQ(YAML::LoadFile((run / "config.yaml").string())["train"]["context"].as<std::string>(), "episode");
 
   const auto json = dir / "eval-recurrent.json";
-  ASSERT_EQ(run_command(kCli + " eval " + run.string() + " --mode recurrent --episodes 1 --target 1800 --out " +
-                            json.string(),
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(
+          kCli + " eval " + run.string() + " --mode recurrent --episodes 1 --target 1800 --out " + json.string(), &out),
+      0)
       << out;
   EXPECT_NE(out.find("| 1800 | recurrent |"), std::string::npos) << out;
   auto results = YAML::LoadFile(json.string())["final"];

@@ -182,8 +182,9 @@ TEST(FaultInjection, AFailingWriteFsyncOrRenameAtAnyCallLosesAtMostOneCheckpoint
       EXPECT_GE(int64_t(r.number("step")), failed_at - every);
     }
     // Resuming completes the run with every metrics row exactly once.
-    const bool any_checkpoint = fs::exists(fs::path(run.dir) / "checkpoints" / "last.pt") ||
-                                fs::exists(fs::path(run.dir) / "checkpoints" / ("step_" + std::to_string(every) + ".pt"));
+    const bool any_checkpoint =
+        fs::exists(fs::path(run.dir) / "checkpoints" / "last.pt") ||
+        fs::exists(fs::path(run.dir) / "checkpoints" / ("step_" + std::to_string(every) + ".pt"));
     ASSERT_EQ(train_decision_model(run.config, run.dir, any_checkpoint), 0);
     EXPECT_EQ(step_column(run.dir), expected_rows);
     EXPECT_TRUE(fs::exists(fs::path(run.dir) / "eval.json"));
@@ -229,8 +230,12 @@ TEST(TrainCli, ChangedModelKeyOnResumeIsAnErrorNamingIt) {
   EXPECT_NE(out.find("model.max_ep_len = 1000"), std::string::npos) << out;
   EXPECT_EQ(read_file((run / "config.yaml").string()), config);  // nothing rewritten
   // A key that does not size the weights may change.
-  EXPECT_EQ(run_command(kCli + " train --resume " + run.string() + " model.max_ep_len=1000 model.dropout=0.2 "
-                        "train.steps=15", &out), 0) << out;
+  EXPECT_EQ(run_command(kCli + " train --resume " + run.string() +
+                            " model.max_ep_len=1000 model.dropout=0.2 "
+                            "train.steps=15",
+                        &out),
+            0)
+      << out;
   fs::remove_all(dir);
 }
 
@@ -242,7 +247,10 @@ TEST(TrainCli, StaleTempFilesAreRemovedAndALockedRunIsRefused) {
   std::string out;
   // Another process holds the run: flock(1) takes the lock, then runs the second trainer.
   EXPECT_EQ(run_command("flock " + (run / ".lock").string() + " " + kCli + " train --resume " + run.string() +
-                        " train.steps=15", &out), 1) << out;
+                            " train.steps=15",
+                        &out),
+            1)
+      << out;
   EXPECT_NE(out.find("another seqrl process is using this run folder"), std::string::npos) << out;
   EXPECT_EQ(run_command(kCli + " train --resume " + run.string() + " train.steps=15", &out), 0) << out;
   EXPECT_FALSE(fs::exists(run / "checkpoints" / "last.pt.tmp.4242"));
@@ -307,7 +315,8 @@ TEST(TrainCli, BadConfigsNameTheFileOrKey) {
        "model.mlstm.chunk = 2.5: expected an integer", 1},
       {"train data.path=" + data + " model.mamba.d_conv=2.7", "model.mamba.d_conv = 2.7: expected an integer", 1},
       {"train data.path=", "data.path = \"\": expected a non-empty path", 1},
-      {"train -c " + write_text(dir / "dup.yaml", "train:\n  steps: 1\n  steps: 2\n"), "dup.yaml: line 3: duplicate key", 1},
+      {"train -c " + write_text(dir / "dup.yaml", "train:\n  steps: 1\n  steps: 2\n"),
+       "dup.yaml: line 3: duplicate key", 1},
       {"train -c " + write_text(dir / "empty.yaml", ""), "empty.yaml: empty config", 1},
       {"train -c " + write_text(dir / "complex.yaml", "? [a, b] : 1\n"), "complex.yaml: line 1: a key must be", 1},
   };

@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
-#include <memory>
-#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -257,10 +257,11 @@ std::vector<std::vector<std::string>> read_csv(const std::string& path) {
 TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
   auto root = fs::temp_directory_path() / ("seqrl_sac_cli_" + std::to_string(::getpid()));
   fs::remove_all(root);
-  const std::string tiny = " sac.hidden=[32,32] sac.batch_size=32 run.start_steps=100 run.log_every=50"
-                           " run.eval_every=150 run.eval_episodes=1 run.checkpoint_every=200";
-  auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=300 run.out_dir=" +
-              root.string() + tiny);
+  const std::string tiny =
+      " sac.hidden=[32,32] sac.batch_size=32 run.start_steps=100 run.log_every=50"
+      " run.eval_every=150 run.eval_episodes=1 run.checkpoint_every=200";
+  auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) +
+              "/configs/sac/hopper.yaml run.steps=300 run.out_dir=" + root.string() + tiny);
   ASSERT_EQ(r.code, 0) << r.out;
   std::vector<fs::path> runs{fs::directory_iterator(root), fs::directory_iterator()};
   ASSERT_EQ(runs.size(), 1u);
@@ -271,9 +272,7 @@ TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
 
   auto csv = read_csv((run / "metrics.csv").string());
   ASSERT_GE(csv.size(), 2u);
-  auto col = [&](const std::string& name) {
-    return std::find(csv[0].begin(), csv[0].end(), name) - csv[0].begin();
-  };
+  auto col = [&](const std::string& name) { return std::find(csv[0].begin(), csv[0].end(), name) - csv[0].begin(); };
   EXPECT_EQ(csv.back()[col("step")], "300");
   EXPECT_FALSE(csv.back()[col("eval_return")].empty());
   EXPECT_FALSE(csv.back()[col("critic_loss")].empty());
@@ -309,7 +308,8 @@ TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
   r = sh("sac run.bogus=1");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("run.bogus"), std::string::npos) << r.out;
-  EXPECT_EQ(sh("sac --resume " + run.string() + " -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml").code, 2);
+  EXPECT_EQ(
+      sh("sac --resume " + run.string() + " -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml").code, 2);
   fs::remove_all(root);
 }
 
@@ -319,11 +319,13 @@ TEST(SacCli, TinyRunCheckpointsResumesAndDumpsItsReplay) {
 TEST(SacCli, AResumedRunEqualsTheUninterruptedOne) {
   auto root = fs::temp_directory_path() / ("seqrl_sac_resume_" + std::to_string(::getpid()));
   fs::remove_all(root);
-  const std::string tiny = " sac.hidden=[32,32] sac.batch_size=32 run.start_steps=100 run.log_every=50"
-                           " run.eval_every=150 run.eval_episodes=1 run.checkpoint_every=200";
+  const std::string tiny =
+      " sac.hidden=[32,32] sac.batch_size=32 run.start_steps=100 run.log_every=50"
+      " run.eval_every=150 run.eval_episodes=1 run.checkpoint_every=200";
   auto start = [&](const std::string& name, int steps) {
-    auto r = sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=" +
-                std::to_string(steps) + " run.out_dir=" + (root / name).string() + tiny);
+    auto r =
+        sh("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=" + std::to_string(steps) +
+           " run.out_dir=" + (root / name).string() + tiny);
     EXPECT_EQ(r.code, 0) << r.out;
     return fs::directory_iterator(root / name)->path();
   };
@@ -343,7 +345,8 @@ TEST(SacCli, AResumedRunEqualsTheUninterruptedOne) {
   auto pa = actor_a->parameters(), pb = actor_b->parameters();
   ASSERT_EQ(pa.size(), pb.size());
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "actor parameter " << i;
-  for (const char* k : {"env_qpos", "env_qvel", "env_qacc_warmstart"}) EXPECT_TRUE(torch::equal(a.tensor(k), b.tensor(k))) << k;
+  for (const char* k : {"env_qpos", "env_qvel", "env_qacc_warmstart"})
+    EXPECT_TRUE(torch::equal(a.tensor(k), b.tensor(k))) << k;
   EXPECT_EQ(a.number("episode"), b.number("episode"));
   EXPECT_EQ(a.number("episode_return_so_far"), b.number("episode_return_so_far"));
   int64_t total_a = 0, total_b = 0;

@@ -61,8 +61,8 @@ class SuiteCli : public ::testing::Test {
   // actors serve as the "medium" and "expert" policies.
   fs::path tiny_sac_run() {
     auto root = dir / "runs";
-    auto r = run("sac -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/sac/hopper.yaml run.steps=2000 run.out_dir=" +
-                 root.string() +
+    auto r = run("sac -c " + std::string(SEQRL_SOURCE_DIR) +
+                 "/configs/sac/hopper.yaml run.steps=2000 run.out_dir=" + root.string() +
                  " sac.hidden=[16,16] sac.batch_size=32 run.start_steps=500 run.log_every=500"
                  " run.eval_every=1000 run.eval_episodes=1 run.checkpoint_every=1000");
     EXPECT_EQ(r.code, 0) << r.out;
@@ -169,14 +169,19 @@ TEST_F(SuiteCli, MediumReplayIsADeterministicRerunOfTheAdoptedSacRun) {
   EXPECT_NE(r.out.find("step_1000.pt: missing"), std::string::npos) << r.out;
   r = run("dataset make hopper-random --replay-from " + run_dir.string());
   EXPECT_EQ(r.code, 2) << "a usage error: " << r.out;
-  EXPECT_NE(r.out.find("hopper-random: --replay-from applies to a medium-replay file only"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hopper-random: --replay-from applies to a medium-replay file only"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(SuiteCli, MediumExpertIsMediumCutAfterItsLastEpisodeThenExpert) {
   write_suite(all_hopper_entries(300));
   auto run_dir = tiny_sac_run();
-  ASSERT_EQ(run("dataset adopt hopper-medium --episodes 1 --checkpoint " + (run_dir / "checkpoints/step_1000").string()).code, 0);
-  ASSERT_EQ(run("dataset adopt hopper-expert --episodes 1 --checkpoint " + (run_dir / "checkpoints/step_2000").string()).code, 0);
+  ASSERT_EQ(
+      run("dataset adopt hopper-medium --episodes 1 --checkpoint " + (run_dir / "checkpoints/step_1000").string()).code,
+      0);
+  ASSERT_EQ(
+      run("dataset adopt hopper-expert --episodes 1 --checkpoint " + (run_dir / "checkpoints/step_2000").string()).code,
+      0);
   auto r = run("dataset make hopper-medium-expert");
   ASSERT_EQ(r.code, 0) << r.out;
   ASSERT_TRUE(fs::exists(data("hopper-medium"))) << "the parts are made first";
@@ -248,7 +253,8 @@ TEST(DatasetNames, ResolveUnderTheDataDirAndPathsStayVerbatim) {
   ::setenv("SEQRL_DATA_DIR", "/tmp/seqrl-data", 1);
   EXPECT_EQ(resolve_dataset_spec("seqrl:hopper-medium"), "/tmp/seqrl-data/seqrl/hopper-medium.hdf5");
   EXPECT_EQ(resolve_dataset_spec("d4rl:walker2d-medium-replay"), "/tmp/seqrl-data/d4rl/walker2d_medium_replay-v2.hdf5");
-  EXPECT_EQ(resolve_dataset_spec("d4rl:halfcheetah-medium-expert"), "/tmp/seqrl-data/d4rl/halfcheetah_medium_expert-v2.hdf5");
+  EXPECT_EQ(resolve_dataset_spec("d4rl:halfcheetah-medium-expert"),
+            "/tmp/seqrl-data/d4rl/halfcheetah_medium_expert-v2.hdf5");
   EXPECT_EQ(resolve_dataset_spec("runs/seqrl:x.hdf5"), "runs/seqrl:x.hdf5");
   EXPECT_THROW(resolve_dataset_spec("seqrl:mars-medium"), Error);
   EXPECT_THROW(resolve_dataset_spec("d4rl:hopper-mediocre"), Error);

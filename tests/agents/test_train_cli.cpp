@@ -24,9 +24,8 @@ const std::string kCli = SEQRL_CLI;
 int train_seeds(const fs::path& dir, const std::string& seeds, std::string* output) {
   auto data = write_hopper_like(dir);
   auto cfg = write_text(dir / "tiny.yaml", tiny_yaml(data, 20, 10));
-  return run_command(kCli + " train -c " + cfg + " run.out_dir=" + (dir / "runs").string() + " --seeds " + seeds +
-                         " -j 2",
-                     output);
+  return run_command(
+      kCli + " train -c " + cfg + " run.out_dir=" + (dir / "runs").string() + " --seeds " + seeds + " -j 2", output);
 }
 
 // The run folders under dir/runs, by the run.seed of their config.yaml.
@@ -123,8 +122,8 @@ TEST(TrainSeeds, ParallelRunsTagTheirLogLinesWithTheRunName) {
   std::string out;
   ASSERT_EQ(train_seeds(dir, "0,1", &out), 0) << out;
   for (const auto& [seed, run] : runs_by_seed(dir))
-    EXPECT_NE(out.find("[" + run.filename().string() + "] [info] eval "), std::string::npos)
-        << run.filename() << "\n" << out;
+    EXPECT_NE(out.find("[" + run.filename().string() + "] [info] eval "), std::string::npos) << run.filename() << "\n"
+                                                                                             << out;
   fs::remove_all(dir);
 }
 
@@ -133,8 +132,8 @@ TEST(Train, MetricsRowsEveryLogStepAndOneRowPerEvaluatedTargetAndMode) {
   auto data = write_hopper_like(dir);
   auto cfg = write_text(dir / "tiny.yaml", tiny_yaml(data, 20, 10));
   std::string out;
-  ASSERT_EQ(run_command(kCli + " train -c " + cfg + " eval.modes=both eval.targets=[1800,900] run.out_dir=" +
-                            (dir / "runs").string(),
+  ASSERT_EQ(run_command(kCli + " train -c " + cfg +
+                            " eval.modes=both eval.targets=[1800,900] run.out_dir=" + (dir / "runs").string(),
                         &out),
             0)
       << out;
@@ -151,7 +150,8 @@ TEST(Train, MetricsRowsEveryLogStepAndOneRowPerEvaluatedTargetAndMode) {
     if (!cells[5].empty()) evals.push_back(cells[0] + " " + cells[5] + " " + cells[6]);
   }
   EXPECT_EQ(loss_steps, (std::vector<std::string>{"5", "10", "15", "20"}));  // log_every 5
-  EXPECT_EQ(evals, (std::vector<std::string>{"20 1800 window", "20 1800 recurrent", "20 900 window", "20 900 recurrent"}));
+  EXPECT_EQ(evals,
+            (std::vector<std::string>{"20 1800 window", "20 1800 recurrent", "20 900 window", "20 900 recurrent"}));
   EXPECT_EQ(YAML::LoadFile((run / "status.json").string())["state"].as<std::string>(), "done");
   fs::remove_all(dir);
 }
@@ -187,7 +187,9 @@ TEST(Train, DatasetNamesInAConfigStayNamesFromAnyFolder) {
   text.replace(text.find("run:\n"), 5, "run:\n  out_dir: ../runs\n");
   auto cfg = write_text(dir / "configs" / "named.yaml", text);
   std::string out;
-  ASSERT_EQ(run_command("cd " + (dir / "elsewhere").string() + " && " + kCli + " train -c " + cfg + " --print-config", &out), 0)
+  ASSERT_EQ(
+      run_command("cd " + (dir / "elsewhere").string() + " && " + kCli + " train -c " + cfg + " --print-config", &out),
+      0)
       << out;
   auto resolved = YAML::Load(out);
   EXPECT_EQ(resolved["data"]["path"].as<std::string>(), "seqrl:hopper-medium");
@@ -199,9 +201,10 @@ TEST(Train, DatasetNamesInAConfigStayNamesFromAnyFolder) {
       << out;
   EXPECT_EQ(YAML::Load(out)["data"]["path"].as<std::string>(), "d4rl:hopper-medium");
   for (const std::string name : {"hopper-medium", "halfcheetah-medium-replay", "walker2d-medium-expert"}) {
-    ASSERT_EQ(run_command(kCli + " train -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/" + name + ".yaml --print-config",
-                          &out),
-              0)
+    ASSERT_EQ(
+        run_command(kCli + " train -c " + std::string(SEQRL_SOURCE_DIR) + "/configs/" + name + ".yaml --print-config",
+                    &out),
+        0)
         << out;
     EXPECT_EQ(YAML::Load(out)["data"]["path"].as<std::string>(), "seqrl:" + name);
   }
@@ -217,7 +220,10 @@ TEST(Train, AFailedStartLeavesNoRunFolderAndBadDevicesAreOneLine) {
   EXPECT_NE(out.find("missing.hdf5"), std::string::npos) << out;
   EXPECT_TRUE(!fs::exists(dir / "runs") || fs::is_empty(dir / "runs")) << "an empty run folder was left behind";
   for (const std::string device : {"gpu", "cuda:x", "cuda:7"}) {
-    EXPECT_EQ(run_command(kCli + " train -c " + cfg + " run.device=" + device + " run.out_dir=" + (dir / "runs").string(), &out), 1)
+    EXPECT_EQ(
+        run_command(kCli + " train -c " + cfg + " run.device=" + device + " run.out_dir=" + (dir / "runs").string(),
+                    &out),
+        1)
         << out;
     EXPECT_TRUE(one_line(out)) << out;
     EXPECT_NE(out.find("run.device = " + device), std::string::npos) << out;
@@ -233,9 +239,9 @@ TEST(Plot, TwoRunsGiveOnePngWrittenByRename) {
   auto runs = runs_by_seed(dir);
   ASSERT_EQ(runs.size(), 2u);
   const auto png = dir / "curves.png";
-  ASSERT_EQ(run_command(kCli + " plot " + runs.at(0).string() + " " + runs.at(1).string() + " --out " + png.string(),
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(kCli + " plot " + runs.at(0).string() + " " + runs.at(1).string() + " --out " + png.string(), &out),
+      0)
       << out;
   auto bytes = read_file(png.string());
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
@@ -245,7 +251,8 @@ TEST(Plot, TwoRunsGiveOnePngWrittenByRename) {
   // An output folder that does not exist: one line (gnuplot's own, not its PNG on stdout).
   EXPECT_EQ(run_command(kCli + " plot " + runs.at(0).string() + " --out " + (dir / "no" / "x.png").string(), &out), 1);
   EXPECT_TRUE(one_line(out)) << out.substr(0, 300);
-  EXPECT_NE(out.find("gnuplot failed writing " + (dir / "no" / "x.png").string()), std::string::npos) << out.substr(0, 300);
+  EXPECT_NE(out.find("gnuplot failed writing " + (dir / "no" / "x.png").string()), std::string::npos)
+      << out.substr(0, 300);
   fs::remove_all(dir);
 }
 

@@ -91,11 +91,11 @@ TEST_F(ConfigTest, YamlOverridesDefaultsAndCommandLineOverridesYaml) {
   c.apply_overrides({"train.steps=50", "eval.targets=[1,2,3]"});
   c.resolve();
   const auto s = c.get<Settings>();
-  EXPECT_EQ(s.steps, 50);           // override beats yaml
-  EXPECT_DOUBLE_EQ(s.lr, 0.001);    // yaml beats default
+  EXPECT_EQ(s.steps, 50);         // override beats yaml
+  EXPECT_DOUBLE_EQ(s.lr, 0.001);  // yaml beats default
   EXPECT_EQ(s.backbone, "mingru");
   EXPECT_EQ(s.targets, (std::vector<double>{1, 2, 3}));
-  EXPECT_FALSE(s.amp);              // untouched default
+  EXPECT_FALSE(s.amp);  // untouched default
 }
 
 TEST_F(ConfigTest, DefaultsChainIsMergedFirstAndFileWins) {
@@ -290,7 +290,8 @@ TEST_F(ConfigTest, IntegerValuedOptionsRejectFractions) {
     c.apply_overrides({std::string("model.mlstm.chunk=") + bad});
     auto msg = error_of([&] { c.resolve(); });
     EXPECT_NE(msg.find("model.mlstm.chunk = " + std::string(bad) + ": expected an integer in [1, 1048576]"),
-              std::string::npos) << msg;
+              std::string::npos)
+        << msg;
   }
   Config c;
   c.declare<Chunk>();
@@ -321,7 +322,9 @@ TEST_F(ConfigTest, PathsAreTakenVerbatimFromTheCommandLine) {
   auto msg = error_of([&] { c.resolve(); });
   EXPECT_NE(msg.find("command line: data.path = \"\": expected a non-empty path"), std::string::npos) << msg;
   // Control characters and invalid UTF-8 could not be read back from config.yaml (found by fuzz_config).
-  for (const std::string value : {std::string("a\x10" "b.hdf5"), std::string("mi\x9b\x8a.hdf5")}) {
+  for (const std::string value : {std::string("a\x10"
+                                              "b.hdf5"),
+                                  std::string("mi\x9b\x8a.hdf5")}) {
     Config c2;
     c2.declare<Paths>();
     c2.apply_overrides({"data.path=" + value});
@@ -338,14 +341,14 @@ TEST_F(ConfigTest, PathsInAFileResolveAgainstItsFolderButDatasetNamesStayNames) 
   c.load_yaml(cfg);
   c.resolve();
   const auto p = c.get<Paths>();
-  EXPECT_EQ(p.data, "seqrl:hopper-medium");  // a dataset name (datasets/suite.h), not a path
+  EXPECT_EQ(p.data, "seqrl:hopper-medium");       // a dataset name (datasets/suite.h), not a path
   EXPECT_EQ(p.out_dir, (dir / "runs").string());  // relative to base.yaml, which set it
   EXPECT_EQ(p.file, (dir / "configs" / "deeper" / "weights.pt").string());
   // The same for d4rl: names, an absolute path, and the resolved text loaded again.
   Config again;
   again.declare<Paths>();
-  again.load_yaml(write("configs/d4rl.yaml", "data:\n  path: d4rl:hopper-medium-replay\nrun:\n  out_dir: " +
-                                                  (dir / "abs").string() + "\n"));
+  again.load_yaml(write("configs/d4rl.yaml",
+                        "data:\n  path: d4rl:hopper-medium-replay\nrun:\n  out_dir: " + (dir / "abs").string() + "\n"));
   again.resolve();
   EXPECT_EQ(again.get<Paths>().data, "d4rl:hopper-medium-replay");
   EXPECT_EQ(again.get<Paths>().out_dir, (dir / "abs").string());

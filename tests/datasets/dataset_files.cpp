@@ -58,9 +58,8 @@ void write_minari(const std::string& path, const D4rlArrays& a, const std::vecto
 
 void DatasetFiles::SetUp() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  dir_ = std::filesystem::temp_directory_path() /
-         ("seqrl_datasets_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
-          std::to_string(::getpid()));
+  dir_ = std::filesystem::temp_directory_path() / ("seqrl_datasets_" + std::string(info->test_suite_name()) + "_" +
+                                                   info->name() + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
 }

@@ -43,8 +43,8 @@ TEST_F(HostileDatasetCli, NamedPipeIsRejectedByEveryCommand) {
     EXPECT_EQ(r.code, 1) << cmd << r.output;
     EXPECT_NE(r.output.find("not a regular file"), std::string::npos) << r.output;
   }
-  auto train = run_command("timeout 60 " + kCli + " train data.path=" + file("x.hdf5") + " run.out_dir=" +
-                           file("runs") + " train.steps=1");
+  auto train = run_command("timeout 60 " + kCli + " train data.path=" + file("x.hdf5") +
+                           " run.out_dir=" + file("runs") + " train.steps=1");
   EXPECT_EQ(train.code, 1) << train.output;
   EXPECT_NE(train.output.find("not a regular file"), std::string::npos) << train.output;
 }
@@ -151,7 +151,8 @@ void write_declared_rows(const std::string& path, int64_t rows, bool chunked) {
     H5Pset_chunk(dcpl.get(), 2, chunk);
     H5Pset_deflate(dcpl.get(), 4);
   }
-  h5::Handle d(H5Dcreate2(f.get(), "observations", H5T_NATIVE_FLOAT, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
+  h5::Handle d(
+      H5Dcreate2(f.get(), "observations", H5T_NATIVE_FLOAT, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
   ASSERT_TRUE(d.valid());
 }
 

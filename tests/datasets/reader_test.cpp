@@ -15,8 +15,8 @@ namespace {
 using DatasetReader = DatasetFiles;
 
 // hopper-medium style: terminals, timeouts and an unfinished tail (facts: 94-step tail).
-const std::vector<EpisodeSpec> kHopperEpisodes = {{30, End::Terminal}, {50, End::Timeout}, {7, End::Terminal},
-                                                 {12, End::Unfinished}};
+const std::vector<EpisodeSpec> kHopperEpisodes = {
+    {30, End::Terminal}, {50, End::Timeout}, {7, End::Terminal}, {12, End::Unfinished}};
 
 void expect_same_data(const Dataset& ds, const D4rlArrays& a) {
   EXPECT_TRUE(torch::equal(ds.observations, a.observations.to(torch::kFloat)));
@@ -77,8 +77,8 @@ TEST_F(DatasetReader, WriterUsesH5pyBoolEnumAndGzipChunks) {
     EXPECT_EQ(H5Pget_layout(dcpl.get()), H5D_CHUNKED);
     EXPECT_GE(H5Pget_nfilters(dcpl.get()), 1);
   }
-  for (const char* key : {"next_observations", "infos/qpos", "infos/qvel", "infos/action_log_probs",
-                          "metadata/policy/name"})
+  for (const char* key :
+       {"next_observations", "infos/qpos", "infos/qvel", "infos/action_log_probs", "metadata/policy/name"})
     EXPECT_TRUE(h5::is_dataset(f.get(), key)) << key;
   EXPECT_EQ(h5::string_dataset(f.get(), "metadata/policy/name"), "sac");
 }
@@ -109,13 +109,20 @@ TEST_F(DatasetReader, FlagsAsUint8IntAndFloat) {
 
 TEST_F(DatasetReader, OldVersionWithoutTimeoutsCutsAt1000Steps) {
   // v0/v1: no timeouts key; Gym's 1000-step limit still ends episodes.
-  auto a = make_arrays(17, 6, {{1000, End::Unfinished}, {1000, End::Unfinished}, {300, End::Terminal},
-                              {1000, End::Unfinished}, {20, End::Unfinished}}, 5);
+  auto a = make_arrays(17, 6,
+                       {{1000, End::Unfinished},
+                        {1000, End::Unfinished},
+                        {300, End::Terminal},
+                        {1000, End::Unfinished},
+                        {20, End::Unfinished}},
+                       5);
   a.timeouts = torch::Tensor();
   write_d4rl(file("halfcheetah-medium-v0.hdf5"), a, {}, {0});
   auto ds = load_dataset(file("halfcheetah-medium-v0.hdf5"));
-  expect_episodes(ds, {{1000, End::Timeout}, {1000, End::Timeout}, {300, End::Terminal}, {1000, End::Timeout},
-                       {20, End::Unfinished}}, a.rewards);
+  expect_episodes(
+      ds,
+      {{1000, End::Timeout}, {1000, End::Timeout}, {300, End::Terminal}, {1000, End::Timeout}, {20, End::Unfinished}},
+      a.rewards);
 }
 
 TEST_F(DatasetReader, EnvFromArgumentMetadataOrFileName) {

@@ -89,11 +89,14 @@ TEST_F(DatasetValidation, NonFiniteNamesKeyAndFirstRow) {
                        : std::string(c.key) == "actions"    ? a.actions
                                                             : a.rewards;
     t = t.to(torch::kDouble);  // as in medium-replay files
-    if (t.dim() == 2) t[c.row][1] = c.value;
-    else t[c.row] = c.value;
+    if (t.dim() == 2)
+      t[c.row][1] = c.value;
+    else
+      t[c.row] = c.value;
     if (t.dim() == 2) t[c.row + 3][0] = nan;  // a later bad row must not be the one reported
     write_d4rl(file("hopper.hdf5"), a);
-    expect_error(file("hopper.hdf5"), {"hopper.hdf5", std::string(c.key) + ": non-finite", "row " + std::to_string(c.row)});
+    expect_error(file("hopper.hdf5"),
+                 {"hopper.hdf5", std::string(c.key) + ": non-finite", "row " + std::to_string(c.row)});
   }
   // A float64 value too large for float32 would become Inf: rejected too.
   auto a = hopper();

@@ -26,8 +26,12 @@ TEST(EnvSpecs, NamesAndConstantsFromTheFactSheet) {
   EXPECT_EQ(env_spec("HalfCheetah-v3").name, "halfcheetah");
   EXPECT_EQ(env_spec("half_cheetah").name, "halfcheetah");
   EXPECT_EQ(env_spec("walker2d-medium-expert-v2").name, "walker2d");
-  struct Row { const char* name; int obs, act, nq, nv, frame_skip; };
-  for (const Row& r : {Row{"halfcheetah", 17, 6, 9, 9, 5}, Row{"hopper", 11, 3, 6, 6, 4}, Row{"walker2d", 17, 6, 9, 9, 4}}) {
+  struct Row {
+    const char* name;
+    int obs, act, nq, nv, frame_skip;
+  };
+  for (const Row& r :
+       {Row{"halfcheetah", 17, 6, 9, 9, 5}, Row{"hopper", 11, 3, 6, 6, 4}, Row{"walker2d", 17, 6, 9, 9, 4}}) {
     const EnvSpec& s = env_spec(r.name);
     EXPECT_EQ(s.obs_dim, r.obs) << r.name;
     EXPECT_EQ(s.act_dim, r.act) << r.name;
@@ -275,7 +279,11 @@ TEST(Termination, HalfCheetahNeverTerminatesEvenUpsideDown) {
 // a[i] = 0.5 sin(0.01 k + i) for k = 0..999, stepping on after termination. Returns are
 // rounded to 0.01 in the sheet; same MuJoCo version, so we allow only that rounding.
 TEST(SelfCheck, SinusoidFromRestMatchesTheFactSheet) {
-  struct Row { const char* name; int first_termination; double ret; };
+  struct Row {
+    const char* name;
+    int first_termination;
+    double ret;
+  };
   for (const Row& row : {Row{"hopper", 29, 1184.41}, Row{"walker2d", 25, 800.64}, Row{"halfcheetah", -1, -64.09}}) {
     Env env(row.name);
     env.reset_to(qpos0(row.name), std::vector<double>(env.spec().nv, 0.0));

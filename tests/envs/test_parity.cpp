@@ -27,12 +27,13 @@ TEST_P(EnvParity, ModelConstantsMatchGym) {
   EXPECT_EQ(m->opt.timestep, ref.at("timestep")[0]);
   EXPECT_EQ(env_spec(name).frame_skip, ref.at("frame_skip")[0]);
   std::vector<double> gear;
-  for (int i = 0; i < m->nu; ++i) gear.push_back(m->actuator_gear[i * 6]  /* mjNGEAR columns */);
+  for (int i = 0; i < m->nu; ++i) gear.push_back(m->actuator_gear[i * 6] /* mjNGEAR columns */);
   auto expect_same = [&](const std::string& key, std::vector<double> ours) {
     const auto& theirs = ref.at(key);
     ASSERT_EQ(ours.size(), theirs.size()) << key;
     for (size_t i = 0; i < ours.size(); ++i) {
-      EXPECT_NEAR(ours[i], theirs[i], 1e-12 * std::max(1.0, std::abs(theirs[i]))) << name << " " << key << "[" << i << "]";
+      EXPECT_NEAR(ours[i], theirs[i], 1e-12 * std::max(1.0, std::abs(theirs[i])))
+          << name << " " << key << "[" << i << "]";
     }
   };
   auto arr = [](const auto* p, int n) { return std::vector<double>(p, p + n); };
@@ -65,7 +66,8 @@ TEST_P(EnvParity, TrajectoryMatchesGym) {
   int terminated_steps = 0;
   for (size_t k = 0; k < ref.steps.size(); ++k) {
     const auto r = env.step(ref.steps[k].action);
-    for (size_t j = 0; j < r.obs.size(); ++j) ASSERT_NEAR(r.obs[j], ref.steps[k].obs[j], 1e-8) << name << " step " << k << " obs " << j;
+    for (size_t j = 0; j < r.obs.size(); ++j)
+      ASSERT_NEAR(r.obs[j], ref.steps[k].obs[j], 1e-8) << name << " step " << k << " obs " << j;
     ASSERT_NEAR(r.reward, ref.steps[k].reward, 1e-8) << name << " step " << k;
     ASSERT_EQ(r.terminated, ref.steps[k].terminated) << name << " step " << k;
     terminated_steps += r.terminated;

@@ -43,7 +43,8 @@ void expect_matches_single_envs(const std::string& name, int n, int threads, int
     for (int i = 0; i < n; ++i) {
       double reward = 0;
       if (!ended[i]) {
-        const auto r = envs[i].step(std::vector<double>(a64[i].data_ptr<double>(), a64[i].data_ptr<double>() + venv.spec().act_dim));
+        const auto r = envs[i].step(
+            std::vector<double>(a64[i].data_ptr<double>(), a64[i].data_ptr<double>() + venv.spec().act_dim));
         last[i] = r.obs;
         reward = r.reward;
         ended[i] = r.terminated || r.truncated;
@@ -53,7 +54,8 @@ void expect_matches_single_envs(const std::string& name, int n, int threads, int
       }
       ASSERT_EQ(out.reward[i].item<double>(), reward) << "env " << i << " step " << k;
       ASSERT_EQ(out.terminated[i].item<bool>(), bool(ended_terminated[i])) << "env " << i << " step " << k;
-      for (int j = 0; j < venv.spec().obs_dim; ++j) ASSERT_EQ(out.obs[i][j].item<float>(), static_cast<float>(last[i][j]));
+      for (int j = 0; j < venv.spec().obs_dim; ++j)
+        ASSERT_EQ(out.obs[i][j].item<float>(), static_cast<float>(last[i][j]));
     }
     ASSERT_EQ(venv.done(), ended);
   }
@@ -107,8 +109,8 @@ TEST(ThreadPool, EveryPartOncePerRunAwakeOrAsleep) {
 TEST(ThreadPool, RethrowsAPartsExceptionAndStaysUsable) {
   ThreadPool pool(2);
   EXPECT_THROW(pool.run([](int part) {
-                 if (part == 1) throw std::runtime_error("part 1 failed");
-               }),
+    if (part == 1) throw std::runtime_error("part 1 failed");
+  }),
                std::runtime_error);
   std::atomic<int> calls{0};
   pool.run([&](int) { calls.fetch_add(1); });

@@ -28,12 +28,13 @@ EvalResult result(double target, const std::string& mode, double normalized) {
 
 // A finished run folder: config.yaml and an eval.json in the real schema (written by the code
 // that `seqrl train` uses). `lr` is one setting besides dataset, backbone and seed.
-void fake_run(const fs::path& dir, const std::string& dataset, const std::string& backbone, int seed,
-              double final_high, double final_low, double best_high, double lr = 1e-4) {
+void fake_run(const fs::path& dir, const std::string& dataset, const std::string& backbone, int seed, double final_high,
+              double final_low, double best_high, double lr = 1e-4) {
   fs::create_directories(dir / "checkpoints");
-  std::ofstream(dir / "config.yaml") << "run:\n  seed: " << seed << "\n  threads: " << seed + 1 << "\ndata:\n  path: /data/"
-                                     << dataset << ".hdf5\nmodel:\n  backbone: " << backbone
-                                     << "\ntrain:\n  lr: " << lr << "\n  steps: 100\n";
+  std::ofstream(dir / "config.yaml") << "run:\n  seed: " << seed << "\n  threads: " << seed + 1
+                                     << "\ndata:\n  path: /data/" << dataset
+                                     << ".hdf5\nmodel:\n  backbone: " << backbone << "\ntrain:\n  lr: " << lr
+                                     << "\n  steps: 100\n";
   EvalReport report;
   report.env = "hopper";
   report.dataset = "/data/" + dataset + ".hdf5";
@@ -68,7 +69,7 @@ TEST_F(TableTest, MeanAndPopulationStdOverSeedsPerDatasetAndBackbone) {
   ASSERT_EQ(t.columns.size(), 2u);
   EXPECT_EQ(t.columns[0].label, "mingru");
   EXPECT_EQ(t.columns[1].label, "transformer");
-  EXPECT_TRUE(t.notes.empty());  // seeds (and thread counts) differ, nothing else
+  EXPECT_TRUE(t.notes.empty());      // seeds (and thread counts) differ, nothing else
   const auto& cell = t.final[0][0];  // hopper-medium, mingru: 60, 70, 80
   EXPECT_EQ(cell.seeds, 3);
   EXPECT_NEAR(cell.mean, 70.0, 1e-12);
@@ -98,7 +99,8 @@ TEST_F(TableTest, ARequestNoRunMatchesIsAnErrorNamingWhatTheRunsHave) {
   }
   fs::remove_all(root);
   fs::create_directories(root / "only-started" / "checkpoints");
-  std::ofstream(root / "only-started" / "config.yaml") << "run:\n  seed: 0\ndata:\n  path: x.hdf5\nmodel:\n  backbone: gru\n";
+  std::ofstream(root / "only-started" / "config.yaml")
+      << "run:\n  seed: 0\ndata:\n  path: x.hdf5\nmodel:\n  backbone: gru\n";
   EXPECT_THROW(read_run_scores({root.string()}), Error);  // no finished run: not an empty table
 }
 

@@ -17,7 +17,8 @@ inline std::filesystem::path train_tiny_run(const std::filesystem::path& dir, co
               "\n  context: 8\n  embed_dim: 32\n  layers: 2\n  heads: 2\n  max_ep_len: 500\n  dropout: 0.1\n"
               "train:\n  steps: 3\n  batch_size: 8\n  lr: 0.003\n  warmup_steps: 1\n  log_every: 1\n"
               "  checkpoint_every: 3\n  eval_every: 0\neval:\n  targets: [1800]\n  episodes: 1\n  modes: recurrent\n"
-              "run:\n  threads: 1\n  out_dir: " + (dir / "runs").string() + "\n";
+              "run:\n  threads: 1\n  out_dir: " +
+              (dir / "runs").string() + "\n";
   auto cfg = write_text(dir / (backbone + ".yaml"), yaml);
   if (run_command(std::string(SEQRL_CLI) + " train -c " + cfg, output) != 0) return {};
   for (const auto& e : std::filesystem::directory_iterator(dir / "runs"))

@@ -33,8 +33,8 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
     }
   }
   // --runtime alone evaluates only through the runtime.
-  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --runtime --episodes 1 --out " + json, &out),
-            0)
+  ASSERT_EQ(
+      run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --runtime --episodes 1 --out " + json, &out), 0)
       << out;
   results = YAML::LoadFile(json)["final"];
   ASSERT_EQ(results.size(), 1u);
@@ -49,10 +49,12 @@ TEST(ExportCli, CheckpointOptionPicksThatCheckpoint) {
   auto last = export_tiny_run(dir, run, &out);
   ASSERT_FALSE(last.empty()) << out;
   auto step = (dir / "step3.sqp").string();
-  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " export " + run.string() + " --checkpoint step_3 -o " + step, &out), 0)
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " export " + run.string() + " --checkpoint step_3 -o " + step, &out),
+            0)
       << out;
   EXPECT_EQ(seqrl::read_file(step), seqrl::read_file(last));  // the run's last checkpoint is step 3
-  EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " export " + run.string() + " --checkpoint step_9 -o " + step, &out), 1)
+  EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " export " + run.string() + " --checkpoint step_9 -o " + step, &out),
+            1)
       << out;
   EXPECT_NE(out.find("step_9"), std::string::npos) << out;
 }

@@ -25,9 +25,7 @@ Tensor decays(Shape s, double lo, double hi, torch::Dtype dtype) {
   return torch::rand({s.B, s.T, s.D}, torch::kDouble).mul(hi - lo).add(lo).to(dtype);
 }
 
-Tensor rel_err(const Tensor& x, const Tensor& ref) {
-  return (f64(x) - ref).abs().max() / (ref.abs().max() + 1e-30);
-}
+Tensor rel_err(const Tensor& x, const Tensor& ref) { return (f64(x) - ref).abs().max() / (ref.abs().max() + 1e-30); }
 
 // Forward and all gradients of `op` against `ref` (float64 torch loop), both given the same
 // inputs; grads are compared through a random cotangent w (loss = sum(out * w)).
@@ -68,7 +66,9 @@ std::vector<Tensor> complex_op(const std::vector<Tensor>& x) {
   auto [re, im] = complex_linear_scan(x[0], x[1], x[2], x[3], x[4], x[5]);
   return {re, im};
 }
-std::vector<Tensor> complex_ref(const std::vector<Tensor>& x) { return loop_complex(x[0], x[1], x[2], x[3], x[4], x[5]); }
+std::vector<Tensor> complex_ref(const std::vector<Tensor>& x) {
+  return loop_complex(x[0], x[1], x[2], x[3], x[4], x[5]);
+}
 std::vector<Tensor> selective_op(const std::vector<Tensor>& x) {
   return {selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6])};
 }
@@ -86,8 +86,8 @@ TEST(LinearScanCpu, MatchesLoopForwardAndGradients) {
     for (auto s : kShapes)
       for (bool with_h0 : {false, true})
         for (auto [lo, hi] : {std::pair{0.0, 1e-3}, std::pair{0.5, 1.0}, std::pair{0.999, 1.0}}) {
-          SCOPED_TRACE(::testing::Message() << "T=" << s.T << " D=" << s.D << " h0=" << with_h0 << " a in ("
-                                            << lo << "," << hi << ") " << dtype);
+          SCOPED_TRACE(::testing::Message() << "T=" << s.T << " D=" << s.D << " h0=" << with_h0 << " a in (" << lo
+                                            << "," << hi << ") " << dtype);
           auto a = decays(s, lo, hi, dtype), b = torch::randn({s.B, s.T, s.D}, dtype);
           Tensor h0 = with_h0 ? torch::randn({s.B, s.D}, dtype) : Tensor();
           expect_same_op(linear_op, linear_ref, {a, b, h0}, tolerance(dtype));
@@ -105,9 +105,9 @@ TEST(LinearScanCpu, FiniteDifferences) {
   torch::manual_seed(3);
   Shape s{2, 19, 7};
   auto f = [](const std::vector<Tensor>& x) { return (linear_scan(x[0], x[1], x[2]) * x[3].detach()).sum(); };
-  expect_directional_derivative(f, {decays(s, 0.1, 1.0, torch::kDouble), torch::randn({s.B, s.T, s.D}, torch::kDouble),
-                                    torch::randn({s.B, s.D}, torch::kDouble),
-                                    torch::randn({s.B, s.T, s.D}, torch::kDouble)});
+  expect_directional_derivative(
+      f, {decays(s, 0.1, 1.0, torch::kDouble), torch::randn({s.B, s.T, s.D}, torch::kDouble),
+          torch::randn({s.B, s.D}, torch::kDouble), torch::randn({s.B, s.T, s.D}, torch::kDouble)});
 }
 
 TEST(LinearScanCpu, LongSequence) {
@@ -138,9 +138,9 @@ TEST(LogLinearScanCpu, FiniteDifferences) {
   torch::manual_seed(6);
   Shape s{2, 23, 5};
   auto f = [](const std::vector<Tensor>& x) { return (log_linear_scan(x[0], x[1], x[2]) * x[3].detach()).sum(); };
-  expect_directional_derivative(f, {decays(s, 0.1, 1.0, torch::kDouble).log(),
-                                    torch::randn({s.B, s.T, s.D}, torch::kDouble), torch::randn({s.B, s.D}, torch::kDouble),
-                                    torch::randn({s.B, s.T, s.D}, torch::kDouble)});
+  expect_directional_derivative(
+      f, {decays(s, 0.1, 1.0, torch::kDouble).log(), torch::randn({s.B, s.T, s.D}, torch::kDouble),
+          torch::randn({s.B, s.D}, torch::kDouble), torch::randn({s.B, s.T, s.D}, torch::kDouble)});
 }
 
 // The log form stays finite where the products of decays underflow: a tiny a_t resets
@@ -197,10 +197,10 @@ TEST(SelectiveScanCpu, FiniteDifferences) {
     return (selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6]) * x[7].detach()).sum();
   };
   auto opt = torch::kDouble;
-  expect_directional_derivative(f, {torch::randn({B, T, D}, opt), torch::rand({B, T, D}, opt) + 0.1,
-                                    -torch::rand({D, N}, opt) - 0.1, torch::randn({B, T, N}, opt),
-                                    torch::randn({B, T, N}, opt), torch::randn({D}, opt), torch::randn({B, T, D}, opt),
-                                    torch::randn({B, T, D}, opt)});
+  expect_directional_derivative(
+      f, {torch::randn({B, T, D}, opt), torch::rand({B, T, D}, opt) + 0.1, -torch::rand({D, N}, opt) - 0.1,
+          torch::randn({B, T, N}, opt), torch::randn({B, T, N}, opt), torch::randn({D}, opt),
+          torch::randn({B, T, D}, opt), torch::randn({B, T, D}, opt)});
 }
 
 // Half and bfloat16 compute in float32 and return their own dtype, with gradients.
@@ -237,8 +237,9 @@ TEST(ScanCpu, BadInputsThrowSeqrlError) {
   EXPECT_THROW(complex_linear_scan(x, x, x, x, torch::rand({2, 3})), seqrl::Error);
   EXPECT_THROW(selective_scan(x, x, torch::rand({3}), torch::rand({2, 5, 4}), torch::rand({2, 5, 4}), torch::rand({3})),
                seqrl::Error);
-  EXPECT_THROW(selective_scan(x, x, torch::rand({3, 4}), torch::rand({2, 5, 4}), torch::rand({2, 5, 2}), torch::rand({3})),
-               seqrl::Error);
+  EXPECT_THROW(
+      selective_scan(x, x, torch::rand({3, 4}), torch::rand({2, 5, 4}), torch::rand({2, 5, 2}), torch::rand({3})),
+      seqrl::Error);
   try {
     linear_scan(x, torch::rand({2, 5, 4}));
   } catch (const seqrl::Error& e) {

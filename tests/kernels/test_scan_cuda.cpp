@@ -23,10 +23,10 @@ constexpr bool kBuiltWithCuda = false;
 #endif
 
 // A macro, not a function: GTEST_SKIP returns from the function it is written in.
-#define SKIP_WITHOUT_GPU()                                                     \
-  do {                                                                         \
+#define SKIP_WITHOUT_GPU()                                                       \
+  do {                                                                           \
     if (!kBuiltWithCuda) GTEST_SKIP() << "seqrl was built without CUDA kernels"; \
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";        \
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";          \
   } while (0)
 
 struct Shape {
@@ -86,10 +86,12 @@ TEST(ScanCuda, LinearScanMatchesCpu) {
   for (auto dtype : {torch::kFloat, torch::kDouble})
     for (auto s : kShapes)
       for (auto [lo, hi] : {std::pair{0.0, 0.05}, std::pair{0.95, 1.0}, std::pair{-1.0, 1.0}}) {
-        SCOPED_TRACE(testing::Message() << "B,T,D " << s.B << "," << s.T << "," << s.D << " a in (" << lo << "," << hi << ")");
+        SCOPED_TRACE(testing::Message() << "B,T,D " << s.B << "," << s.T << "," << s.D << " a in (" << lo << "," << hi
+                                        << ")");
         auto opt = torch::TensorOptions().dtype(dtype);
-        expect_gpu_equals_cpu(op, {decays(s, lo, hi, dtype), torch::randn({s.B, s.T, s.D}, opt), torch::randn({s.B, s.D}, opt)},
-                              tolerance(dtype));
+        expect_gpu_equals_cpu(
+            op, {decays(s, lo, hi, dtype), torch::randn({s.B, s.T, s.D}, opt), torch::randn({s.B, s.D}, opt)},
+            tolerance(dtype));
       }
 }
 
@@ -98,7 +100,8 @@ TEST(ScanCuda, LinearScanWithoutInitialState) {
   torch::manual_seed(2);
   Op op = [](const std::vector<Tensor>& x) { return std::vector<Tensor>{linear_scan(x[0], x[1])}; };
   Shape s{4, 300, 33};
-  expect_gpu_equals_cpu(op, {decays(s, 0.5, 1.0, torch::kFloat), torch::randn({s.B, s.T, s.D})}, tolerance(torch::kFloat));
+  expect_gpu_equals_cpu(op, {decays(s, 0.5, 1.0, torch::kFloat), torch::randn({s.B, s.T, s.D})},
+                        tolerance(torch::kFloat));
 }
 
 TEST(ScanCuda, LogLinearScanMatchesCpu) {
@@ -128,10 +131,11 @@ TEST(ScanCuda, ComplexScanMatchesCpu) {
       auto opt = torch::TensorOptions().dtype(dtype);
       // |λ| in (0.5, 0.999) at a random phase, as LRU's ring initialization produces.
       auto r = decays(s, 0.5, 0.999, dtype), phase = torch::rand({s.B, s.T, s.D}, opt) * 6.28;
-      expect_gpu_equals_cpu(op,
-                            {r * torch::cos(phase), r * torch::sin(phase), torch::randn({s.B, s.T, s.D}, opt),
-                             torch::randn({s.B, s.T, s.D}, opt), torch::randn({s.B, s.D}, opt), torch::randn({s.B, s.D}, opt)},
-                            tolerance(dtype));
+      expect_gpu_equals_cpu(
+          op,
+          {r * torch::cos(phase), r * torch::sin(phase), torch::randn({s.B, s.T, s.D}, opt),
+           torch::randn({s.B, s.T, s.D}, opt), torch::randn({s.B, s.D}, opt), torch::randn({s.B, s.D}, opt)},
+          tolerance(dtype));
     }
 }
 
@@ -181,7 +185,8 @@ TEST(ScanCuda, ReducedPrecisionMatchesCpu) {
 TEST(ScanCuda, NonContiguousAndMixedDeviceInputs) {
   SKIP_WITHOUT_GPU();
   torch::manual_seed(7);
-  auto a = torch::rand({5, 2, 30}, torch::kCUDA).transpose(0, 2).transpose(0, 1), b = torch::randn({2, 30, 5}, torch::kCUDA);
+  auto a = torch::rand({5, 2, 30}, torch::kCUDA).transpose(0, 2).transpose(0, 1),
+       b = torch::randn({2, 30, 5}, torch::kCUDA);
   ASSERT_FALSE(a.is_contiguous());
   EXPECT_LT(rel_err(linear_scan(a, b), linear_scan(a.cpu(), b.cpu())), 1e-5);
   EXPECT_THROW(linear_scan(a, b.cpu()), seqrl::Error);

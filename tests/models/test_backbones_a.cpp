@@ -212,8 +212,10 @@ TEST(BackbonesA, TransformerKvCacheSlidesBeyondMaxTokens) {
     auto window = x.slice(1, std::max<int64_t>(0, t - 3), t + 1);
     EXPECT_LT(max_rel_err(y, backbone->forward(window).select(1, -1)), 1e-12);
     auto full = backbone->forward(x.slice(1, 0, t + 1)).select(1, -1);
-    if (t >= 4) EXPECT_GT(max_rel_err(y, full), 1e-6);  // the dropped tokens did matter
-    else EXPECT_LT(max_rel_err(y, full), 1e-12);
+    if (t >= 4)
+      EXPECT_GT(max_rel_err(y, full), 1e-6);  // the dropped tokens did matter
+    else
+      EXPECT_LT(max_rel_err(y, full), 1e-12);
   }
 }
 
@@ -229,14 +231,18 @@ enum class Flaw { kAnticausal, kStepDiffers, kWrongGradient };
 
 class FlawedMixerImpl : public MixerImpl {
  public:
-  FlawedMixerImpl(int64_t dim, Flaw flaw) : flaw_(flaw) { proj_ = register_module("proj", torch::nn::Linear(dim, dim)); }
+  FlawedMixerImpl(int64_t dim, Flaw flaw) : flaw_(flaw) {
+    proj_ = register_module("proj", torch::nn::Linear(dim, dim));
+  }
   torch::Tensor forward(const torch::Tensor& x) override {
     auto p = proj_(x);
     if (flaw_ == Flaw::kAnticausal) return p.flip(1).cumsum(1).flip(1);
     if (flaw_ == Flaw::kWrongGradient) return p.cumsum(1).detach() + 0.5 * (p - p.detach()).cumsum(1);
     return p.cumsum(1);
   }
-  LayerState initial_state(int64_t batch) override { return {torch::zeros({batch, proj_->weight.size(0)}, module_options(*this))}; }
+  LayerState initial_state(int64_t batch) override {
+    return {torch::zeros({batch, proj_->weight.size(0)}, module_options(*this))};
+  }
   torch::Tensor step(const torch::Tensor& x_t, LayerState& state) override {
     state[0] = state[0] + proj_(x_t);
     return flaw_ == Flaw::kStepDiffers ? state[0] * 1.001 : state[0];
@@ -248,11 +254,14 @@ class FlawedMixerImpl : public MixerImpl {
 };
 
 CheckReport check_flawed(Flaw flaw) {
-  return check_backbone("flawed", [flaw](const BackboneConfig& c) {
-    return make_residual_stack(c, [flaw](const BackboneConfig& cc, int64_t) -> Mixer {
-      return std::make_shared<FlawedMixerImpl>(cc.dim, flaw);
-    });
-  }, tiny_config(), 1);
+  return check_backbone(
+      "flawed",
+      [flaw](const BackboneConfig& c) {
+        return make_residual_stack(c, [flaw](const BackboneConfig& cc, int64_t) -> Mixer {
+          return std::make_shared<FlawedMixerImpl>(cc.dim, flaw);
+        });
+      },
+      tiny_config(), 1);
 }
 
 TEST(BackboneCheck, CatchesAnticausalForward) {
@@ -276,7 +285,8 @@ TEST(BackboneCheck, CatchesWrongGradients) {
 }
 
 TEST(BackboneCheck, ReportsAThrowingBackboneAsFailure) {
-  auto r = check_backbone("throws", [](const BackboneConfig&) -> Backbone { throw Error("boom"); }, tiny_config(), 1);
+  auto r = check_backbone(
+      "throws", [](const BackboneConfig&) -> Backbone { throw Error("boom"); }, tiny_config(), 1);
   EXPECT_FALSE(r.pass);
   EXPECT_EQ(r.failure, "boom");
 }

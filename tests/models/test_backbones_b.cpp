@@ -93,12 +93,12 @@ TEST(Mamba, ParameterCountMatchesLayout) {
   auto config = tiny_config();
   config.options = {{"d_state", 8}, {"d_conv", 3}, {"expand", 2}};
   const int64_t d = 16, e = 32, n = 8, k = 3, r = 1;  // dt_rank auto: ceil(16 / 16)
-  const int64_t mixer = d * 2 * e             // in_proj (no bias)
-                        + e * k + e           // depthwise conv weight and bias
-                        + e * (r + 2 * n)     // x_proj -> (δ, B, C)
-                        + r * e + e           // dt_proj
-                        + e * n + e           // A_log, D
-                        + e * d;              // out_proj (no bias)
+  const int64_t mixer = d * 2 * e                     // in_proj (no bias)
+                        + e * k + e                   // depthwise conv weight and bias
+                        + e * (r + 2 * n)             // x_proj -> (δ, B, C)
+                        + r * e + e                   // dt_proj
+                        + e * n + e                   // A_log, D
+                        + e * d;                      // out_proj (no bias)
   EXPECT_EQ(count_parameters(*make_backbone("mamba", config)), stack_params(d, 2) + 2 * mixer);
 }
 
@@ -109,8 +109,8 @@ TEST(Mamba, StepCarriesTheConvWindowAndSsmState) {
   auto backbone = make_f64("mamba", config);
   torch::NoGradGuard no_grad;
   auto state = backbone->initial_state(2);
-  ASSERT_EQ(state.size(), 1u);  // one layer
-  ASSERT_EQ(state[0].size(), 2u);  // conv window, SSM state
+  ASSERT_EQ(state.size(), 1u);                                     // one layer
+  ASSERT_EQ(state[0].size(), 2u);                                  // conv window, SSM state
   EXPECT_EQ(state[0][0].sizes(), torch::IntArrayRef({2, 32, 4}));  // [B, E, d_conv]
   EXPECT_EQ(state[0][1].sizes(), torch::IntArrayRef({2, 32, 8}));  // [B, E, N]
   auto x = torch::randn({2, 3, 16}, torch::kFloat64);
@@ -285,7 +285,8 @@ TEST(Slstm, MatchesUnstabilizedNaiveRecurrence) {
   for (int64_t b = 0; b < B; ++b) {
     std::vector<double> h(D, 0.0), c(D, 0.0), n(D, 0.0);
     for (int64_t t = 0; t < T; ++t) {
-      auto pre = affine(param(mixer, "input.weight"), param(mixer, "input.bias"), row(u, b, t));  // [4D]: gate * D + unit
+      auto pre =
+          affine(param(mixer, "input.weight"), param(mixer, "input.bias"), row(u, b, t));  // [4D]: gate * D + unit
       std::vector<double> h_next(D);
       for (int64_t j = 0; j < D; ++j) {
         int64_t hd = j / d, unit = j % d;
@@ -345,7 +346,8 @@ TEST(Aaren, MatchesPrefixSoftmaxAttention) {
       for (int64_t j = 0; j < D; ++j) worst = std::max(worst, std::abs(out[j] - y[b][t][j].item<double>()));
       if (t == 0) {
         auto first = affine(param(mixer, "out.weight"), param(mixer, "out.bias"), values[0]);
-        for (int64_t j = 0; j < D; ++j) worst_first = std::max(worst_first, std::abs(first[j] - y[b][0][j].item<double>()));
+        for (int64_t j = 0; j < D; ++j)
+          worst_first = std::max(worst_first, std::abs(first[j] - y[b][0][j].item<double>()));
       }
     }
   }

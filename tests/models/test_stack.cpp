@@ -44,8 +44,8 @@ BackboneConfig small_config() {
 }
 
 TEST(Registry, UnknownBackboneNameListsTheValidNames) {
-  for (const auto& message : {error_of([] { backbone_info("rnn"); }),
-                              error_of([] { make_backbone("rnn", small_config()); })}) {
+  for (const auto& message :
+       {error_of([] { backbone_info("rnn"); }), error_of([] { make_backbone("rnn", small_config()); })}) {
     EXPECT_TRUE(contains(message, "model.backbone")) << message;
     EXPECT_TRUE(contains(message, "'rnn'")) << message;
     for (const auto& info : backbone_registry()) EXPECT_TRUE(contains(message, info.name)) << message;
@@ -60,7 +60,8 @@ std::vector<std::string> registered_in_sources() {
     if (entry.path().extension() != ".cpp") continue;
     std::ifstream in(entry.path());
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::regex registrar(R"re(BackboneRegistrar registrar\((?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")re");
+    const std::regex registrar(
+        R"re(BackboneRegistrar registrar\((?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")re");
     for (std::sregex_iterator it(text.begin(), text.end(), registrar), end; it != end; ++it) names.push_back((*it)[1]);
   }
   std::sort(names.begin(), names.end());
@@ -164,7 +165,8 @@ TEST(Registry, RegistersAtRuntimeAndRejectsADuplicateOrEmptyNameWithOneLine) {
         std::fprintf(stderr, "built %s\n", y.size(1) == 3 ? "sum_max" : "?");
         BackboneRegistrar again(stack_backbone("sum_max", "again", {}, sum_max));
       },
-      ::testing::ExitedWithCode(1), "built sum_max\nseqrl: error: cannot register backbone 'sum_max': the name is already registered");
+      ::testing::ExitedWithCode(1),
+      "built sum_max\nseqrl: error: cannot register backbone 'sum_max': the name is already registered");
   EXPECT_EXIT(BackboneRegistrar(stack_backbone("", "nameless", {}, sum_max)), ::testing::ExitedWithCode(1),
               "cannot register backbone '': the name is empty");
 }
@@ -283,7 +285,7 @@ TEST(ResidualStack, BuildsOneMixerPerLayerInOrder) {
   for (const std::string layer : {"0", "1", "2"}) EXPECT_TRUE(modules.contains("layers." + layer + ".mixer"));
   EXPECT_FALSE(modules.contains("layers.3.mixer"));
   const auto state = stack->initial_state(4);
-  ASSERT_EQ(state.size(), 3u);  // one entry per layer
+  ASSERT_EQ(state.size(), 3u);                                  // one entry per layer
   for (const auto& layer : state) EXPECT_EQ(layer.size(), 2u);  // sum and max
 }
 

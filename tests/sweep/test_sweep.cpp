@@ -23,8 +23,8 @@ const std::string kCli = SEQRL_CLI;
 std::string write_sweep(const fs::path& dir, const std::string& name, const std::string& out_dir, int steps = 10) {
   write_hopper_like(dir);
   write_text(dir / "tiny.yaml", tiny_yaml("hopper-synthetic.hdf5", 10, 10));
-  return write_text(dir / name, "config: tiny.yaml\nout_dir: " + out_dir + "\nset:\n  train.steps: " +
-                                    std::to_string(steps) +
+  return write_text(dir / name, "config: tiny.yaml\nout_dir: " + out_dir +
+                                    "\nset:\n  train.steps: " + std::to_string(steps) +
                                     "\ngrid:\n  model.backbone: [mingru, gru]\n  run.seed: [0, 1]\n"
                                     "local: {jobs: 2, threads: 1}\nslurm: {cpus: 1, time: \"00:10:00\"}\n");
 }
@@ -72,11 +72,12 @@ TEST(SweepLocal, RunsTheGridSkipsFinishedRunsResumesInterruptedOnesAndRefusesACh
   // running with a pid that is gone): the next invocation resumes it, and only it.
   const auto killed = dir / "runs" / kRuns[3];
   fs::remove(killed / "eval.json");
-  write_text(killed / "status.json", "{\"state\": \"running\", \"host\": \"" + [] {
-    char h[256] = {};
-    ::gethostname(h, 255);
-    return std::string(h);
-  }() + "\", \"pid\": 999999999}");
+  write_text(
+      killed / "status.json", "{\"state\": \"running\", \"host\": \"" + [] {
+        char h[256] = {};
+        ::gethostname(h, 255);
+        return std::string(h);
+      }() + "\", \"pid\": 999999999}");
   ASSERT_EQ(run_command(kCli + " sweep status " + sweep, &out), 0) << out;
   EXPECT_NE(out.find("done 3, running 0, failed 1, pending 0"), std::string::npos) << out;
   ASSERT_EQ(run_command(kCli + " sweep " + sweep, &out), 0) << out;
@@ -98,8 +99,9 @@ TEST(SweepLocal, AConfigAxisRunsEachDatasetsOwnConfig) {
   write_hopper_like(dir);
   write_text(dir / "a.yaml", tiny_yaml("hopper-synthetic.hdf5", 10, 10));
   write_text(dir / "b.yaml", "defaults: a.yaml\neval:\n  targets: [900]\n");
-  auto sweep = write_text(dir / "datasets.yaml", "out_dir: runs\ngrid:\n  config: [a.yaml, b.yaml]\n  run.seed: [3]\n"
-                                                 "local: {jobs: 1, threads: 1}\n");
+  auto sweep = write_text(dir / "datasets.yaml",
+                          "out_dir: runs\ngrid:\n  config: [a.yaml, b.yaml]\n  run.seed: [3]\n"
+                          "local: {jobs: 1, threads: 1}\n");
   std::string out;
   ASSERT_EQ(run_command(kCli + " sweep " + sweep, &out), 0) << out;
   for (const std::string name : {"a_seed-3", "b_seed-3"}) {
@@ -108,7 +110,8 @@ TEST(SweepLocal, AConfigAxisRunsEachDatasetsOwnConfig) {
     EXPECT_EQ(config["run"]["seed"].as<int>(), 3) << name;
     const bool b = name[0] == 'b';
     const auto targets = config["eval"]["targets"];
-    EXPECT_EQ(targets.size() == 1 && targets[0].as<double>() == 900, b) << name << ": each run has its own config's setting";
+    EXPECT_EQ(targets.size() == 1 && targets[0].as<double>() == 900, b)
+        << name << ": each run has its own config's setting";
   }
   fs::remove_all(dir);
 }
@@ -145,7 +148,8 @@ struct LocalSlurm {
   bool up = false;
   std::string output;
   explicit LocalSlurm(const fs::path& d) : dir(d) {
-    up = run_command("bash " + std::string(SEQRL_SOURCE_DIR) + "/scripts/slurm_local.sh start " + dir.string(), &output) == 0;
+    up = run_command("bash " + std::string(SEQRL_SOURCE_DIR) + "/scripts/slurm_local.sh start " + dir.string(),
+                     &output) == 0;
     if (up) ::setenv("SLURM_CONF", (dir / "slurm.conf").c_str(), 1);
   }
   // Before the folder goes: the daemons' pid files are in it.
