@@ -61,7 +61,7 @@ std::vector<std::string> registered_in_sources() {
     std::ifstream in(entry.path());
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const std::regex registrar(
-        R"re(BackboneRegistrar registrar\((?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")re");
+        R"re(BackboneRegistrar registrar\(\s*(?:stack_backbone|BackboneInfo)\(?\s*\{?\s*"([a-z0-9_]+)")re");
     for (std::sregex_iterator it(text.begin(), text.end(), registrar), end; it != end; ++it) names.push_back((*it)[1]);
   }
   std::sort(names.begin(), names.end());
