@@ -178,10 +178,12 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
   result.stats = stats_of_file(staging, e.env);
 
   if (options.record) {
-    e.recorded = result.stats;
-    e.make_seconds = result.seconds;
-    e.made_on = host_name();
-    save_suite(suite);
+    update_suite(suite, [&](Suite& fresh) {
+      auto& f = fresh.find(name);
+      f.recorded = result.stats;
+      f.make_seconds = result.seconds;
+      f.made_on = host_name();
+    });
     result.check = "recorded";
   } else if (e.recorded) {
     auto diff = compare_stats(result.stats, *e.recorded);
@@ -224,31 +226,35 @@ void adopt_suite_policy(Suite& suite, const std::string& name, const std::string
   w.text("hidden", r.text("hidden"));
   w.text("env", e.env);
   w.number("step", static_cast<double>(step));
-  e.policy = "policies/" + name + ".pt";
+  const std::string policy = "policies/" + name + ".pt";
   fs::create_directories(fs::path(suite.dir) / "policies");
-  w.save(in_suite(suite, e.policy));
+  w.save(in_suite(suite, policy));
 
   Env env(e.env);
   auto [mean, sd] = evaluate_actor(env, actor, episodes, /*seed=*/0, torch::kCPU);
-  e.policy_step = step;
-  e.policy_eval_episodes = episodes;
-  e.policy_eval_return = mean;
-  e.policy_eval_return_std = sd;
-  e.sac_config = sac_config;
-  e.sac_seed = run.seed;
-  e.recorded.reset();
-  if (e.kind == "medium") {
-    auto& replay = suite.find(e.env + "-medium-replay");
-    replay.policy = e.policy;
-    replay.policy_step = step;
-    replay.sac_config = sac_config;
-    replay.sac_seed = run.seed;
-    replay.recorded.reset();
-  }
-  suite.find(e.env + "-medium-expert").recorded.reset();
-  save_suite(suite);
+  const std::string env_name = e.env, kind = e.kind;  // `e` is replaced by the update below
+  update_suite(suite, [&](Suite& fresh) {
+    auto& f = fresh.find(name);
+    f.policy = policy;
+    f.policy_step = step;
+    f.policy_eval_episodes = episodes;
+    f.policy_eval_return = mean;
+    f.policy_eval_return_std = sd;
+    f.sac_config = sac_config;
+    f.sac_seed = run.seed;
+    f.recorded.reset();
+    if (kind == "medium") {
+      auto& replay = fresh.find(env_name + "-medium-replay");
+      replay.policy = policy;
+      replay.policy_step = step;
+      replay.sac_config = sac_config;
+      replay.sac_seed = run.seed;
+      replay.recorded.reset();
+    }
+    fresh.find(env_name + "-medium-expert").recorded.reset();
+  });
   spdlog::info("{}: adopted {} (step {}): deterministic return {:.1f} +- {:.1f} over {} episodes (normalized {:.1f})",
-               name, ckpt, step, mean, sd, episodes, d4rl_normalized_score(e.env, mean));
+               name, ckpt, step, mean, sd, episodes, d4rl_normalized_score(env_name, mean));
 }
 
 }  // namespace seqrl

@@ -1,8 +1,14 @@
 #include "datasets/suite.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -123,6 +129,9 @@ Suite load_suite(const std::string& dir) {
   return suite;
 }
 
+namespace {
+
+// Writes dir/suite.json atomically (callers go through update_suite).
 void save_suite(const Suite& suite) {
   json list = json::array();
   for (const auto& e : suite.entries) {
@@ -142,6 +151,23 @@ void save_suite(const Suite& suite) {
   }
   json doc = {{"version", 1}, {"datasets", list}};
   write_file_atomic((fs::path(suite.dir) / "suite.json").string(), doc.dump(2) + "\n");
+}
+
+}  // namespace
+
+void update_suite(Suite& suite, const std::function<void(Suite&)>& change) {
+  const auto lock_path = (fs::path(suite.dir) / "suite.json.lock").string();
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(lock_path + ": cannot open the suite's lock file: " + std::strerror(errno));
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }  // releases the lock
+  } close_fd{fd};
+  if (::flock(fd, LOCK_EX) != 0) throw Error(lock_path + ": cannot lock: " + std::strerror(errno));
+  Suite fresh = load_suite(suite.dir);
+  change(fresh);
+  save_suite(fresh);
+  suite = std::move(fresh);
 }
 
 std::optional<SuiteStats> d4rl_published_stats(const std::string& name) {

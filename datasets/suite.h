@@ -12,6 +12,7 @@
 // string is a path, taken verbatim.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,8 +60,11 @@ struct Suite {
 std::string suite_dir();
 // Reads dir/suite.json; throws seqrl::Error naming the file and key.
 Suite load_suite(const std::string& dir = suite_dir());
-// Writes dir/suite.json atomically.
-void save_suite(const Suite& suite);
+// Changes dir/suite.json under an exclusive lock (dir/suite.json.lock): reads the file afresh,
+// applies `change`, writes it atomically, and makes `suite` the result. Two processes recording
+// or adopting at once (`dataset make --record` of two files) then keep each other's entries,
+// where saving a copy loaded earlier would drop them.
+void update_suite(Suite& suite, const std::function<void(Suite&)>& change);
 
 // D4RL's published statistics of its file of the same name, if the fact sheet has them
 // (transitions, finished episodes, mean and std return; normalized from those).

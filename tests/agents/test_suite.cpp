@@ -206,6 +206,23 @@ TEST_F(SuiteCli, MediumExpertIsMediumCutAfterItsLastEpisodeThenExpert) {
   EXPECT_EQ(made, 3);
 }
 
+// Two `dataset make --record` at once each hold a suite loaded before the other wrote (found
+// making walker2d's and halfcheetah's experts in parallel): the second save dropped the first
+// record. An update starts from the file, under its lock.
+TEST_F(SuiteCli, UpdatesStartFromTheFileSoRecordsMadeInParallelAreKept) {
+  write_suite(all_hopper_entries(300));
+  Suite a = load_suite((dir / "suite").string()), b = load_suite((dir / "suite").string());
+  SuiteStats first, second;
+  first.transitions = 300;
+  second.transitions = 301;
+  update_suite(a, [&](Suite& s) { s.find("hopper-random").recorded = first; });
+  update_suite(b, [&](Suite& s) { s.find("hopper-medium").recorded = second; });  // b is stale
+  EXPECT_EQ(entry("hopper-random")["recorded"]["transitions"], 300) << "the first record survived";
+  EXPECT_EQ(entry("hopper-medium")["recorded"]["transitions"], 301);
+  ASSERT_TRUE(b.find("hopper-random").recorded.has_value()) << "b now holds the file's state";
+  EXPECT_EQ(b.find("hopper-random").recorded->transitions, 300);
+}
+
 TEST_F(SuiteCli, ListShowsD4rlsPublishedFiguresBesideTheRecord) {
   std::string out;
   ASSERT_EQ(testing::run_command(std::string(SEQRL_CLI) + " dataset list --json 2>/dev/null", &out), 0);
