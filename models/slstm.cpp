@@ -31,11 +31,13 @@ class SlstmMixerImpl : public MixerImpl {
   }
 
   torch::Tensor forward(const torch::Tensor& u) override {
-    auto projected = input_->forward(u);  // [B, T, 4D]
+    // unbind, not select(1, t): select's backward writes a full [B, T, 4D] gradient per step,
+    // O(T²) over an episode; unbind's backward stacks the T step gradients once.
+    auto steps = input_->forward(u).unbind(1);  // T × [B, 4D]
     auto state = initial_state(u.size(0));
     std::vector<torch::Tensor> outputs;
-    outputs.reserve(u.size(1));
-    for (int64_t t = 0; t < u.size(1); ++t) outputs.push_back(cell(projected.select(1, t), state));
+    outputs.reserve(steps.size());
+    for (const auto& projected : steps) outputs.push_back(cell(projected, state));
     return torch::stack(outputs, 1);
   }
 
