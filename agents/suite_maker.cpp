@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/d4rl.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
@@ -49,6 +50,16 @@ std::string compare_stats(const SuiteStats& got, const SuiteStats& want) {
   if (!close(got.return_mean, want.return_mean)) add("return mean", got.return_mean, want.return_mean);
   if (!close(got.return_std, want.return_std)) add("return std", got.return_std, want.return_std);
   return diff;
+}
+
+// Why a file may not reproduce here: OpenBLAS picks its kernels by CPU (0.3.21 takes some
+// AVX-512 CPUs for Haswell), and other kernels round differently. "" when they are the same.
+std::string blas_hint(const SuiteEntry& e) {
+  const std::string here = blas_kernels();
+  if (e.blas.empty() || here == e.blas) return "";
+  return "; this machine's OpenBLAS kernels are " + (here.empty() ? std::string("not OpenBLAS's") : here) +
+         ", the record's are " + e.blas + " (on a CPU with AVX-512, OPENBLAS_CORETYPE=SKYLAKEX selects " +
+         "SkylakeX's, which Cooperlake's float kernels are)";
 }
 
 // The SAC re-run that medium-replay's buffer comes from: the adopted run's own config.yaml and
@@ -101,7 +112,8 @@ std::string ensure_part(Suite& suite, const std::string& env, const std::string&
     const auto& e = suite.find(name);
     if (e.recorded) {
       auto diff = compare_stats(stats_of_file(path, env), *e.recorded);
-      if (!diff.empty()) throw Error(path + ": differs from the record of " + name + " (" + diff + "); remake it");
+      if (!diff.empty())
+        throw Error(path + ": differs from the record of " + name + " (" + diff + "); remake it" + blas_hint(e));
     }
     return path;
   }
@@ -162,8 +174,8 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
       if (double diff = actor_difference(ckpt, shipped); diff != 0)
         spdlog::warn(
             "{}: the SAC re-run's step-{} actor differs from the shipped medium policy by up to {:.3g} "
-            "(another CPU or BLAS?)",
-            name, e.policy_step, diff);
+            "(another CPU or BLAS?{})",
+            name, e.policy_step, diff, blas_hint(suite.find(e.env + "-medium")));
       else
         spdlog::info("{}: the SAC re-run reproduced the shipped medium policy exactly", name);
     }
@@ -183,13 +195,14 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
       f.recorded = result.stats;
       f.make_seconds = result.seconds;
       f.made_on = host_name();
+      f.blas = e.kind == "random" ? "" : blas_kernels();  // random actions use no matmul
     });
     result.check = "recorded";
   } else if (e.recorded) {
     auto diff = compare_stats(result.stats, *e.recorded);
     if (!diff.empty())
       throw Error(staging + ": " + name + " differs from its record in " + suite.dir + "/suite.json: " + diff +
-                  " (left unverified there; another CPU or BLAS can change rollouts)");
+                  " (left unverified there; another CPU or BLAS can change rollouts" + blas_hint(e) + ")");
     result.check = "identical to the record";
   } else {
     result.check = "no record to check against";

@@ -1,5 +1,7 @@
 #include "core/device.h"
 
+#include <dlfcn.h>
+
 #include <cctype>
 
 #include "core/error.h"
@@ -36,6 +38,14 @@ torch::Device resolve_device(const std::string& spec, const std::string& key) {
                             : "this machine has " + std::to_string(count) +
                                   " CUDA device(s) (cuda:0..cuda:" + std::to_string(count - 1) + ")"));
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+std::string blas_kernels() {
+  // Looked up at run time: the BLAS behind libtorch is whatever libblas.so.3 points to.
+  using CoreName = char* (*)();
+  auto corename = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const char* name = corename ? corename() : nullptr;
+  return name ? name : "";
 }
 
 }  // namespace seqrl

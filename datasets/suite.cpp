@@ -109,6 +109,7 @@ Suite load_suite(const std::string& dir) {
       e.seed = d.value("seed", int64_t(0));
       e.make_seconds = d.value("make_seconds", 0.0);
       e.made_on = d.value("made_on", "");
+      e.blas = d.value("blas", "");
       if (d.contains("recorded") && !d["recorded"].is_null()) {
         const auto& r = d["recorded"];
         SuiteStats s;
@@ -147,6 +148,7 @@ void save_suite(const Suite& suite) {
     if (e.steps) d["steps"] = e.steps, d["seed"] = e.seed;
     d["recorded"] = e.recorded ? suite_stats_json(*e.recorded) : json(nullptr);
     if (e.recorded) d["make_seconds"] = e.make_seconds, d["made_on"] = e.made_on;
+    if (e.recorded && !e.blas.empty()) d["blas"] = e.blas;
     list.push_back(d);
   }
   json doc = {{"version", 1}, {"datasets", list}};

@@ -46,6 +46,7 @@ struct SuiteEntry {
   std::optional<SuiteStats> recorded;  // the file as made; absent until first made
   double make_seconds = 0;             // wall time of that make, on the machine named below
   std::string made_on;
+  std::string blas;  // OpenBLAS kernels that make (or reproduce) the record (blas_kernels())
 };
 
 struct Suite {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "datasets/dataset.h"
 #include "datasets/hdf5_io.h"
@@ -116,6 +117,20 @@ TEST_F(SuiteCli, MakeRecordsStatisticsThenReproducesThemAndCatchesAChangedRecord
   EXPECT_NE(r.out.find("return mean"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(data("hopper-random")));
   EXPECT_TRUE(fs::exists((dir / "data" / "seqrl" / "hopper-random.unverified.hdf5")));
+  EXPECT_EQ(r.out.find("OpenBLAS kernels"), std::string::npos) << "no record of kernels, no hint: " << r.out;
+
+  // A record made with other BLAS kernels: the message names both, and how to select them.
+  for (const std::string& kernels : {std::string("SomeOtherKernels"), blas_kernels()}) {
+    doc = read_suite();
+    for (auto& d : doc["datasets"])
+      if (d["name"] == "hopper-random") d["blas"] = kernels;
+    write_suite(doc["datasets"]);
+    r = run("dataset make hopper-random");
+    EXPECT_EQ(r.code, 1) << r.out;
+    const bool other = kernels == "SomeOtherKernels";
+    EXPECT_EQ(r.out.find("the record's are SomeOtherKernels") != std::string::npos, other) << r.out;
+    EXPECT_EQ(r.out.find("OPENBLAS_CORETYPE") != std::string::npos, other) << r.out;
+  }
 }
 
 TEST_F(SuiteCli, MediumReplayIsADeterministicRerunOfTheAdoptedSacRun) {
