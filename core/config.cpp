@@ -447,6 +447,12 @@ void Config::resolve() {
       e.value = YAML::Node((fs::path(p.base_dir) / e.value.Scalar()).lexically_normal().string());
   }
   pending_.clear();
+  // A default path is relative to where seqrl runs; made absolute here, so that the resolved
+  // config (a run's config.yaml, read from the run folder) names the same file (fuzz finding).
+  for (auto& [key, e] : entries_)
+    if (e.is_path && !e.value.Scalar().empty() && !is_dataset_name(e.value.Scalar()) &&
+        fs::path(e.value.Scalar()).is_relative())
+      e.value = YAML::Node((fs::current_path() / e.value.Scalar()).lexically_normal().string());
 }
 
 std::vector<std::string> Config::keys() const { return order_; }

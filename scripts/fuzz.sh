@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-600}
+mkdir -p build-fuzz
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DSEQRL_CUDA=OFF -DSEQRL_TESTS=OFF -DSEQRL_FUZZ=ON > build-fuzz.cmake.log
+  -DCMAKE_CXX_COMPILER=clang++ -DSEQRL_CUDA=OFF -DSEQRL_TESTS=OFF -DSEQRL_FUZZ=ON > build-fuzz/cmake.log
 ninja -C build-fuzz fuzz_config fuzz_dataset
 found=0
 for target in fuzz_config fuzz_dataset; do

@@ -354,6 +354,27 @@ TEST_F(ConfigTest, PathsInAFileResolveAgainstItsFolderButDatasetNamesStayNames) 
   EXPECT_EQ(again.get<Paths>().out_dir, (dir / "abs").string());
 }
 
+// A default path is relative to where seqrl runs. The resolved config names it absolutely, so a
+// run's config.yaml read back from the run folder means the same file (found by fuzz_config).
+TEST_F(ConfigTest, DefaultPathsResolveAgainstTheCurrentFolderAndReadBackTheSame) {
+  struct Data {
+    std::string data = "datasets/default.hdf5";
+    void fields(Fields& f) { f.add_path("data.path", data, "dataset"); }
+  };
+  Config c;
+  c.declare<Data>();
+  c.resolve();
+  const auto p = c.get<Data>();
+  EXPECT_EQ(p.data, (fs::current_path() / "datasets/default.hdf5").string());
+  fs::create_directories(dir / "run");
+  Config back;
+  back.declare<Data>();
+  back.load_yaml(write("run/config.yaml", c.to_yaml()));
+  back.resolve();
+  EXPECT_EQ(back.get<Data>().data, p.data);
+  EXPECT_EQ(back.to_yaml(), c.to_yaml());
+}
+
 TEST(NumberText, ShortestTextThatRoundTripsExactly) {
   EXPECT_EQ(seqrl::number_text(0.1), "0.1");
   EXPECT_EQ(seqrl::number_text(1e-4), "0.0001");
