@@ -1,8 +1,12 @@
 #include "datasets/hdf5_io.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/memory.h"
@@ -178,6 +182,61 @@ void silence_errors() {
   (void)once;
 }
 
+namespace {
+
+uint64_t little_endian(const unsigned char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
+  return v;
+}
+
+// HDF5 1.10 loops forever reading a global heap collection (where variable-length strings live)
+// that holds a free-space object of size 0: its parser never advances. So the collections are
+// walked here first, the way the library walks them, and such a file is refused.
+void check_global_heaps(const std::string& path, size_t size) {
+  if (size < 16) return;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;  // H5Fopen reports it
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return;
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{map, size};
+  const auto* file = static_cast<const unsigned char*>(map);
+  // Size of lengths from the superblock (at 0, 512, 1024, ...): byte 14 in versions 0-1, 10 after.
+  int length_size = 8;
+  for (size_t at = 0; at + 16 <= size; at = at ? at * 2 : 512)
+    if (std::memcmp(file + at, "\x89HDF\r\n\x1a\n", 8) == 0) {
+      const int v = file[at + 8];
+      const int l = v <= 1 ? file[at + 14] : file[at + 10];
+      if (l == 2 || l == 4 || l == 8) length_size = l;
+      break;
+    }
+  const size_t collection_header = 8 + length_size, object_header = 8 + length_size;
+  constexpr size_t kMinCollection = 4096;  // H5HG_MINSIZE: anything smaller is not a collection
+  for (const unsigned char* p = file;
+       (p = static_cast<const unsigned char*>(::memmem(p, size - (p - file), "GCOL", 4))) != nullptr; ++p) {
+    const size_t offset = p - file;
+    if (offset + collection_header > size || p[4] != 1 || p[5] || p[6] || p[7]) continue;
+    const uint64_t bytes = little_endian(p + 8, length_size);
+    if (bytes < kMinCollection || bytes > size - offset) continue;
+    for (size_t q = collection_header; q + object_header <= bytes;) {
+      const uint64_t index = little_endian(p + q, 2), object = little_endian(p + q + 8, length_size);
+      const uint64_t need = index > 0 ? object_header + (object + 7) / 8 * 8 : object;
+      if (need == 0)
+        throw Error(path + ": corrupt HDF5 global heap at byte " + std::to_string(offset) +
+                    " (a free-space object of size 0, which the HDF5 library would read forever)");
+      if (need > bytes - q) break;  // runs past the collection: the library reports that itself
+      q += need;
+    }
+  }
+}
+
+}  // namespace
+
 Handle open_file(const std::string& path) {
   silence_errors();
   if (path.empty()) throw Error("dataset path is empty; expected a D4RL .hdf5 file or a Minari dataset");
@@ -189,6 +248,7 @@ Handle open_file(const std::string& path) {
     throw Error(path + ": not a regular file (a pipe, socket or device), expected an HDF5 file");
   htri_t is = H5Fis_hdf5(path.c_str());
   if (is == 0) throw Error(path + ": not an HDF5 file (no HDF5 signature)");
+  check_global_heaps(path, static_cast<size_t>(st.st_size));
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (is < 0 || !f.valid()) throw Error(path + ": cannot open as HDF5 (file truncated or corrupt; re-download it)");
   return f;

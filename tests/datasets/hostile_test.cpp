@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "core/error.h"
 #include "datasets/dataset.h"
@@ -119,6 +120,39 @@ TEST_F(HostileDataset, MinariEnvComesFromMetadataNotFromTheFirstNameInThePath) {
   msg = load_error(path);
   EXPECT_NE(msg.find("cannot tell the environment"), std::string::npos) << msg;
   EXPECT_EQ(load_dataset(path, "walker2d").env, "walker2d");
+}
+
+// HDF5 1.10 reads a global heap (variable-length strings, e.g. Minari's env_spec) forever when a
+// free-space object in it has size 0 (found by fuzz_dataset). The file is refused before HDF5 reads it.
+TEST_F(HostileDataset, GlobalHeapThatWouldLoopTheLibraryIsRefused) {
+  const std::vector<EpisodeSpec> eps = {{6, End::Timeout}, {4, End::Terminal}};
+  const auto path = (dir_ / "minari_heap.hdf5").string();
+  write_minari(path, make_arrays(11, 3, eps, 3), eps, "Hopper-v5", false);
+  ASSERT_EQ(load_dataset(path).env, "hopper") << "intact, it loads";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Walk the first collection (8-byte lengths) to its free-space object and zero that size.
+  const size_t heap = bytes.find("GCOL");
+  ASSERT_NE(heap, std::string::npos) << "the env_spec string lives in a global heap";
+  auto u64 = [&](size_t at) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  size_t q = heap + 16;
+  while (bytes[q] != 0 || bytes[q + 1] != 0) q += 16 + (u64(q + 8) + 7) / 8 * 8;  // objects 1, 2, ...
+  for (int i = 0; i < 8; ++i) bytes[q + 8 + i] = 0;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto msg = load_error(path);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << "it returned (no hang)";
+  EXPECT_NE(msg.find(path + ": corrupt HDF5 global heap at byte " + std::to_string(heap)), std::string::npos) << msg;
 }
 
 TEST_F(HostileDataset, D4rlMetadataAndFileNameMustAgree) {
