@@ -20,9 +20,17 @@ for target in fuzz_config fuzz_dataset; do
     cp -n configs/*.yaml configs/sac/*.yaml "$corpus"/ 2>/dev/null || true
     extra=(-dict=fuzz/yaml.dict)
   fi  # fuzz_dataset writes its own seed files into an empty corpus
+  asan=${ASAN_OPTIONS:-}
+  if [ "$target" = fuzz_dataset ]; then
+    # HDF5 mallocs what a header declares and handles NULL, as glibc gives for absurd sizes: let
+    # ASan return NULL too. Leaks inside libhdf5 on corrupt files are the library's (CI's ASan
+    # job runs without leak checks for the same reason).
+    asan=allocator_may_return_null=1:detect_leaks=0
+    extra=(-malloc_limit_mb=1048576 -detect_leaks=0)
+  fi
   start=$(date +%s)
-  build-fuzz/fuzz/$target "$corpus" "${extra[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 -artifact_prefix="$findings/" > "build-fuzz/$target.log" 2>&1 || true
+  ASAN_OPTIONS=$asan build-fuzz/fuzz/$target "$corpus" "${extra[@]}" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$findings/" > "build-fuzz/$target.log" 2>&1 || true
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "build-fuzz/$target.log" | grep -o '[0-9]*$' || echo 0)
   n=$(find "$findings" -type f | wc -l)
   found=$((found + n))

@@ -155,6 +155,22 @@ TEST_F(HostileDataset, GlobalHeapThatWouldLoopTheLibraryIsRefused) {
   EXPECT_NE(msg.find(path + ": corrupt HDF5 global heap at byte " + std::to_string(heap)), std::string::npos) << msg;
 }
 
+// The inputs fuzz_dataset found (fuzz/regressions/): each is one clear error, quickly.
+TEST(FuzzRegressions, EveryFoundDatasetIsAClearError) {
+  const std::string dir = std::string(SEQRL_SOURCE_DIR) + "/fuzz/regressions/";
+  const std::pair<const char*, const char*> found[] = {
+      {"dataset-global-heap-loop.hdf5", "corrupt HDF5 global heap"},          // hung in H5Aread
+      {"dataset-float-76-bytes.hdf5", "stored float type is 76 bytes wide"},  // ASan: read past a chunk
+  };
+  for (const auto& [file, expected] : found) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto msg = load_error(dir + file);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << file;
+    EXPECT_NE(msg.find(dir + file + ": "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(expected), std::string::npos) << msg;
+  }
+}
+
 TEST_F(HostileDataset, D4rlMetadataAndFileNameMustAgree) {
   auto a = make_arrays(17, 6, {{10, End::Timeout}}, 4);
   write_d4rl(file("halfcheetah-medium-v2.hdf5"), a, {{"env", "Walker2d-v3"}});
