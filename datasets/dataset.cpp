@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "core/child_probe.h"
 #include "core/error.h"
 #include "core/stats.h"
 #include "datasets/checked_read.h"
@@ -96,8 +97,10 @@ const D4rlEnvInfo* find_d4rl_env(const std::string& text) {
   return named.size() == 1 ? named[0] : nullptr;
 }
 
-Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, const std::string& env_key) {
-  const std::string path = resolve_file(path_arg);
+namespace {
+
+Dataset read_dataset(const std::string& path, const std::string& path_arg, const std::string& env_arg,
+                     const std::string& env_key) {
   auto file = h5::open_file(path);
   std::vector<EnvHint> hints;
   Dataset ds;
@@ -130,6 +133,26 @@ Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, co
   if (ds.layout == "minari")
     spdlog::warn("{}: Minari data (Gymnasium v5 envs): returns are not comparable with D4RL reference scores", path);
   return ds;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, const std::string& env_key) {
+  const std::string path = resolve_file(path_arg);
+  const auto read = [&] { return read_dataset(path, path_arg, env_arg, env_key); };
+  // libhdf5 segfaults or loops forever on some corrupt files (fuzz/regressions): a child
+  // process reads the file first, and this one only after that child came back. A legitimate
+  // read runs at well over 20 MB/s; the limit leaves a minute beyond that.
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  const double limit = 60.0 + (ec ? 0.0 : double(bytes) / 20e6);
+  const auto probe = probe_in_child([&] { read(); }, limit);
+  if (probe.outcome == ProbeOutcome::crashed)
+    throw Error(path + ": the HDF5 library crashed reading this file (" + probe.detail + "); the file is corrupt");
+  if (probe.outcome == ProbeOutcome::timed_out)
+    throw Error(path + ": reading this file did not finish in " + std::to_string(int(limit)) +
+                " s (the HDF5 library loops on some corrupt files); the file is corrupt");
+  return read();
 }
 
 DatasetStats dataset_stats(const Dataset& ds) {

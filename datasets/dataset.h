@@ -54,7 +54,8 @@ const D4rlEnvInfo* find_d4rl_env(const std::string& text);
 // key on: missing or non-regular file, not HDF5, truncated, declared sizes the file cannot hold,
 // missing key, wrong rank, length mismatch, NaN/Inf (key and first row), empty dataset, an
 // episode group that cannot be opened, bad 0/1 flags, unknown env, dims not matching env.
-// Minari data logs a warning that its scores are not comparable with D4RL's.
+// Minari data logs a warning that its scores are not comparable with D4RL's. A file on which
+// the HDF5 library crashes or hangs is such an error too: a child process reads it first.
 Dataset load_dataset(const std::string& path, const std::string& env = "", const std::string& env_key = "--env");
 
 struct DatasetStats {
