@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
+#include "datasets/dataset.h"
 #include "eval/table.h"
 
 namespace seqrl::cli {
@@ -40,7 +41,8 @@ void print_tables(const std::vector<std::string>& run_dirs, const DtConfig& c) {
 }
 
 // One run folder per seed, trained by child processes `jobs` at a time. Every seed's config is
-// resolved first, so a bad setting fails the start before any folder exists.
+// resolved and the dataset read first, so a bad setting or file fails the start before any
+// folder exists.
 void train_seeds(const TrainArgs& a, const DtConfig& c) {
   const int jobs = std::max(1, std::min<int>(a.jobs, int(a.seeds.size())));
   const int threads = c.threads > 0 ? c.threads : std::max(1, int(std::thread::hardware_concurrency()) / jobs);
@@ -51,6 +53,8 @@ void train_seeds(const TrainArgs& a, const DtConfig& c) {
     overrides.push_back("run.threads=" + std::to_string(threads));
     runs.push_back(resolve_run_config(a.config, "", "", "", overrides));
   }
+  // A dataset that cannot be read fails here, once, not as one failed run folder per seed.
+  load_dataset(c.dataset, c.env, "data.env");
   std::vector<ChildRun> children;
   std::vector<std::string> dirs;
   for (const auto& r : runs) {

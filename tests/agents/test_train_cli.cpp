@@ -117,6 +117,19 @@ TEST(TrainSeeds, ABadSeedFailsTheStartBeforeAnyRunFolderExists) {
   fs::remove_all(dir);
 }
 
+TEST(TrainSeeds, AMissingDatasetFailsTheStartBeforeAnyRunFolderExists) {
+  auto dir = temp_dir("seed_no_data");
+  auto cfg = write_text(dir / "tiny.yaml", tiny_yaml((dir / "absent.hdf5").string(), 20, 10));
+  std::string out;
+  EXPECT_EQ(
+      run_command(kCli + " train -c " + cfg + " run.out_dir=" + (dir / "runs").string() + " --seeds 0,1 -j 2", &out), 1)
+      << out;
+  EXPECT_TRUE(one_line(out)) << out;
+  EXPECT_NE(out.find((dir / "absent.hdf5").string() + ": no such file"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "runs") && !fs::is_empty(dir / "runs")) << "a run folder was left behind";
+  fs::remove_all(dir);
+}
+
 TEST(TrainSeeds, ParallelRunsTagTheirLogLinesWithTheRunName) {
   auto dir = temp_dir("seed_tags");
   std::string out;
