@@ -191,7 +191,7 @@ uint64_t little_endian(const unsigned char* p, int bytes) {
 }
 
 // HDF5 1.10 loops forever reading a global heap collection (where variable-length strings live)
-// that holds a free-space object of size 0: its parser never advances. So the collections are
+// that holds a free-space object of size 0 or near 2^64: its parser never advances. So the collections are
 // walked here first, the way the library walks them, and such a file is refused.
 void check_global_heaps(const std::string& path, size_t size) {
   if (size < 16) return;
@@ -226,9 +226,11 @@ void check_global_heaps(const std::string& path, size_t size) {
     for (size_t q = collection_header; q + object_header <= bytes;) {
       const uint64_t index = little_endian(p + q, 2), object = little_endian(p + q + 8, length_size);
       const uint64_t need = index > 0 ? object_header + (object + 7) / 8 * 8 : object;
-      if (need == 0)
-        throw Error(path + ": corrupt HDF5 global heap at byte " + std::to_string(offset) +
-                    " (a free-space object of size 0, which the HDF5 library would read forever)");
+      // The library moves to begin + need: 0 stays put, and a size near 2^64 wraps the pointer
+      // back before the object (a free-space object of size -1 did, fuzz/regressions).
+      if (need == 0 || need >= (uint64_t(1) << 63))
+        throw Error(path + ": corrupt HDF5 global heap at byte " + std::to_string(offset) + " (an object of size " +
+                    std::to_string(object) + ", which the HDF5 library would read forever)");
       if (need > bytes - q) break;  // runs past the collection: the library reports that itself
       q += need;
     }

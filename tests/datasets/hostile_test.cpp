@@ -123,7 +123,7 @@ TEST_F(HostileDataset, MinariEnvComesFromMetadataNotFromTheFirstNameInThePath) {
 }
 
 // HDF5 1.10 reads a global heap (variable-length strings, e.g. Minari's env_spec) forever when a
-// free-space object in it has size 0 (found by fuzz_dataset). The file is refused before HDF5 reads it.
+// free-space object in it has size 0 or 2^64 - 1 (found by fuzz_dataset). The file is refused before HDF5 reads it.
 TEST_F(HostileDataset, GlobalHeapThatWouldLoopTheLibraryIsRefused) {
   const std::vector<EpisodeSpec> eps = {{6, End::Timeout}, {4, End::Terminal}};
   const auto path = (dir_ / "minari_heap.hdf5").string();
@@ -144,23 +144,27 @@ TEST_F(HostileDataset, GlobalHeapThatWouldLoopTheLibraryIsRefused) {
   };
   size_t q = heap + 16;
   while (bytes[q] != 0 || bytes[q + 1] != 0) q += 16 + (u64(q + 8) + 7) / 8 * 8;  // objects 1, 2, ...
-  for (int i = 0; i < 8; ++i) bytes[q + 8 + i] = 0;
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
+  // Size 0 never advances; size 2^64 - 1 wraps the library's pointer back (both hung).
+  for (const char fill : {'\x00', '\xff'}) {
+    for (int i = 0; i < 8; ++i) bytes[q + 8 + i] = fill;
+    {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), std::streamsize(bytes.size()));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto msg = load_error(path);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << "it returned (no hang)";
+    EXPECT_NE(msg.find(path + ": corrupt HDF5 global heap at byte " + std::to_string(heap)), std::string::npos) << msg;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  auto msg = load_error(path);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << "it returned (no hang)";
-  EXPECT_NE(msg.find(path + ": corrupt HDF5 global heap at byte " + std::to_string(heap)), std::string::npos) << msg;
 }
 
 // The inputs fuzz_dataset found (fuzz/regressions/): each is one clear error, quickly.
 TEST(FuzzRegressions, EveryFoundDatasetIsAClearError) {
   const std::string dir = std::string(SEQRL_SOURCE_DIR) + "/fuzz/regressions/";
   const std::pair<const char*, const char*> found[] = {
-      {"dataset-global-heap-loop.hdf5", "corrupt HDF5 global heap"},          // hung in H5Aread
-      {"dataset-float-76-bytes.hdf5", "stored float type is 76 bytes wide"},  // ASan: read past a chunk
+      {"dataset-global-heap-loop.hdf5", "corrupt HDF5 global heap"},                       // hung in H5Aread
+      {"dataset-global-heap-size-minus-1.hdf5", "corrupt HDF5 global heap at byte 8128"},  // hung in H5Aread
+      {"dataset-float-76-bytes.hdf5", "stored float type is 76 bytes wide"},               // ASan: read past a chunk
       {"dataset-segv-local-heap.hdf5", "the HDF5 library crashed reading this file (signal "},  // SIGSEGV in libhdf5
   };
   for (const auto& [file, expected] : found) {
