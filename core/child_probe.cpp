@@ -4,15 +4,22 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <filesystem>
 
 #include "core/error.h"
+
+// Set by sanitizer runtimes, which a fuzzer uses to save the input that killed the process.
+extern "C" void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
 
 namespace seqrl {
 namespace {
@@ -27,17 +34,78 @@ void single_threaded_child() {
   // A fault ends the child plainly: no crash handler of the parent's (a sanitizer's, a
   // fuzzer's) reports it as the parent's own.
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
+  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
 }
 
-[[noreturn]] void run_child(const std::function<void()>& body, int done_fd) {
-  single_threaded_child();
-  try {
-    body();
-  } catch (...) {
+// Whole-buffer socket I/O; false when the other side is gone. MSG_NOSIGNAL: a dead peer is an
+// answer, not a SIGPIPE.
+bool send_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= size_t(n);
   }
-  const char finished = 'F';
-  ssize_t ignored = ::write(done_fd, &finished, 1);
-  (void)ignored;
+  return true;
+}
+
+bool recv_all(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::recv(fd, p, size, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+// A request is a count and then each argument, length first.
+bool send_request(int fd, const std::vector<std::string>& args) {
+  const uint64_t count = args.size();
+  if (!send_all(fd, &count, sizeof count)) return false;
+  for (const auto& a : args) {
+    const uint64_t size = a.size();
+    if (!send_all(fd, &size, sizeof size) || !send_all(fd, a.data(), a.size())) return false;
+  }
+  return true;
+}
+
+bool recv_request(int fd, std::vector<std::string>& args) {
+  uint64_t count = 0;
+  if (!recv_all(fd, &count, sizeof count)) return false;
+  args.assign(count, {});
+  for (auto& a : args) {
+    uint64_t size = 0;
+    if (!recv_all(fd, &size, sizeof size)) return false;
+    a.resize(size);
+    if (!recv_all(fd, a.data(), size)) return false;
+  }
+  return true;
+}
+
+[[noreturn]] void serve(const ProbeWorker::Handler& handler, int fd, pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // an orphaned worker would hold the parent's stdout open
+  if (::getppid() != parent) ::_exit(0);
+  single_threaded_child();
+  std::vector<std::string> args;
+  while (recv_request(fd, args)) {
+    try {
+      // Relative paths mean the same as in the parent, which may have changed folder since (the
+      // last argument is the parent's folder, or "" where it has none).
+      const std::string folder = args.empty() ? "" : args.back();
+      if (!args.empty()) args.pop_back();
+      // Should that fail, the parent's own read of a relative path fails and says so.
+      if (!folder.empty()) (void)!::chdir(folder.c_str());
+      handler(args);
+    } catch (...) {
+    }
+    const char finished = 'F';
+    if (!send_all(fd, &finished, 1)) break;
+  }
   ::_exit(0);  // no atexit handlers, no stdio flush: the parent owns those
 }
 
@@ -49,48 +117,112 @@ std::string describe(int status) {
   return "exit status " + std::to_string(WEXITSTATUS(status));
 }
 
+// Waits for the reply byte: 'F' is finished, the end of the socket is a child that died.
+ProbeOutcome await_reply(int fd, double timeout_seconds) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_seconds);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return ProbeOutcome::timed_out;
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (ready < 0 && errno != EINTR)
+      throw Error(std::string("cannot wait for the reader process: poll: ") + std::strerror(errno));
+    if (ready <= 0) continue;
+    char c = 0;
+    const ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n == 1 && c == 'F') return ProbeOutcome::finished;
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return ProbeOutcome::crashed;
+  }
+}
+
 }  // namespace
 
-ProbeResult probe_in_child(const std::function<void()>& body, double timeout_seconds) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw Error(std::string("cannot start a reader process: pipe: ") + std::strerror(errno));
+ProbeWorker::ProbeWorker(Handler handler) : handler_(std::move(handler)) {}
+
+ProbeWorker::~ProbeWorker() {
+  if (pid_ < 0) return;
+  if (owner_ != ::getpid()) {
+    forget_child();
+    return;
+  }
+  ::close(fd_);  // the child reads the end of its requests and exits
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+pid_t ProbeWorker::child_pid() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pid_;
+}
+
+void ProbeWorker::forget_child() {
+  ::close(fd_);
+  pid_ = fd_ = -1;
+  served_ = 0;
+}
+
+void ProbeWorker::start() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    throw Error(std::string("cannot start a reader process: socketpair: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
+    ::close(sv[0]);
+    ::close(sv[1]);
     throw Error(std::string("cannot start a reader process: fork: ") + std::strerror(err));
   }
   if (pid == 0) {
-    ::close(fds[0]);
-    run_child(body, fds[1]);
+    ::close(sv[0]);
+    serve(handler_, sv[1], parent);
   }
-  ::close(fds[1]);
+  ::close(sv[1]);
+  owner_ = parent;
+  pid_ = pid;
+  fd_ = sv[0];
+  served_ = 0;
+}
 
-  // The pipe ends when the child exits, however it exits; 'F' says body returned.
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_seconds);
-  bool finished = false, ended = false;
-  while (!ended) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) break;
-    pollfd p{fds[0], POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    char c;
-    const ssize_t n = ::read(fds[0], &c, 1);
-    if (n == 1) finished = finished || c == 'F';
-    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) ended = true;
-  }
-  ::close(fds[0]);
-  if (!ended) ::kill(pid, SIGKILL);
+ProbeResult ProbeWorker::end_child(ProbeOutcome outcome) {
+  if (outcome == ProbeOutcome::timed_out) ::kill(pid_, SIGKILL);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!ended) return {ProbeOutcome::timed_out, ""};
-  if (finished && WIFEXITED(status) && WEXITSTATUS(status) == 0) return {ProbeOutcome::finished, ""};
-  return {ProbeOutcome::crashed, describe(status)};
+  forget_child();
+  if (outcome == ProbeOutcome::timed_out) return {outcome, ""};
+  return {outcome, describe(status)};
+}
+
+ProbeResult ProbeWorker::run(const std::vector<std::string>& args, double timeout_seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (pid_ >= 0 && owner_ != ::getpid()) forget_child();  // the parent's child, inherited by a fork
+  for (;;) {
+    if (pid_ < 0) start();
+    const bool fresh = served_ == 0;
+    auto request = args;
+    std::error_code ec;
+    request.push_back(std::filesystem::current_path(ec).string());
+    if (!send_request(fd_, request)) {     // died between requests: not this input's doing
+      end_child(ProbeOutcome::timed_out);  // killed first, in case it is somehow still there
+      if (fresh) throw Error("cannot start a reader process: it ended before its first request");
+      continue;
+    }
+    ProbeOutcome outcome;
+    try {
+      outcome = await_reply(fd_, timeout_seconds);
+    } catch (const Error&) {
+      end_child(ProbeOutcome::timed_out);  // killed: nothing waits for it any more
+      throw;
+    }
+    if (outcome == ProbeOutcome::finished) {
+      ++served_;
+      return {outcome, ""};
+    }
+    ProbeResult result = end_child(outcome);
+    if (fresh) return result;
+  }
 }
 
 }  // namespace seqrl

@@ -139,20 +139,21 @@ Dataset read_dataset(const std::string& path, const std::string& path_arg, const
 
 Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, const std::string& env_key) {
   const std::string path = resolve_file(path_arg);
-  const auto read = [&] { return read_dataset(path, path_arg, env_arg, env_key); };
   // libhdf5 segfaults or loops forever on some corrupt files (fuzz/regressions): a child
   // process reads the file first, and this one only after that child came back. A legitimate
   // read runs at well over 20 MB/s; the limit leaves a minute beyond that.
+  static ProbeWorker reader(
+      [](const std::vector<std::string>& a) { read_dataset(a.at(0), a.at(1), a.at(2), a.at(3)); });
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   const double limit = 60.0 + (ec ? 0.0 : double(bytes) / 20e6);
-  const auto probe = probe_in_child([&] { read(); }, limit);
+  const auto probe = reader.run({path, path_arg, env_arg, env_key}, limit);
   if (probe.outcome == ProbeOutcome::crashed)
     throw Error(path + ": the HDF5 library crashed reading this file (" + probe.detail + "); the file is corrupt");
   if (probe.outcome == ProbeOutcome::timed_out)
     throw Error(path + ": reading this file did not finish in " + std::to_string(int(limit)) +
                 " s (the HDF5 library loops on some corrupt files); the file is corrupt");
-  return read();
+  return read_dataset(path, path_arg, env_arg, env_key);
 }
 
 DatasetStats dataset_stats(const Dataset& ds) {

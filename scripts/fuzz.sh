@@ -25,8 +25,8 @@ for target in fuzz_config fuzz_dataset; do
     # HDF5 mallocs what a header declares and handles NULL, as glibc gives for absurd sizes: let
     # ASan return NULL too. Leaks inside libhdf5 on corrupt files are the library's (CI's ASan
     # job runs without leak checks for the same reason).
-    # Every input is read first in a forked child (core/child_probe.h), and a fork costs what the
-    # parent has mapped: a small quarantine keeps ASan's heap, and so the fork, small.
+    # Every input is read first in a child process (core/child_probe.h), forked once; a small
+    # quarantine keeps ASan's heap, and so that fork and any after a crash, small.
     asan=allocator_may_return_null=1:detect_leaks=0:quarantine_size_mb=8
     extra=(-malloc_limit_mb=1048576 -detect_leaks=0)
   fi

@@ -1,9 +1,12 @@
-// core/child_probe.h: what the parent learns about a body run in a child process.
+// core/child_probe.h: what the parent learns about requests run in a long-lived child process.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -13,40 +16,121 @@
 namespace seqrl {
 namespace {
 
-TEST(ChildProbe, ABodyThatReturnsOrThrowsFinishedAndLeavesTheParentUntouched) {
-  int touched = 0;
-  EXPECT_EQ(probe_in_child([&] { touched = 1; }, 30).outcome, ProbeOutcome::finished);
-  EXPECT_EQ(touched, 0);  // the child's memory is its own
-  EXPECT_EQ(probe_in_child([] { throw std::runtime_error("bad file"); }, 30).outcome, ProbeOutcome::finished);
+namespace fs = std::filesystem;
+
+// Runs the test's own code for each request: args[0] names what to do.
+ProbeWorker::Handler acting() {
+  return [](const std::vector<std::string>& args) {
+    static int served = 0;  // in the child: the parent never runs the handler
+    ++served;
+    const std::string& what = args.at(0);
+    if (what == "throw") throw std::runtime_error("bad file");
+    if (what == "segv") ::raise(SIGSEGV);
+    if (what == "exit3") ::_exit(3);
+    if (what == "hang")
+      for (;;) ::pause();
+    if (what == "segv-unless-first" && served > 1) ::raise(SIGSEGV);
+    if (what == "file-exists" && !fs::exists(args.at(1))) ::raise(SIGSEGV);
+  };
 }
 
-TEST(ChildProbe, ASignalOrAnExitIsACrashThatSaysWhich) {
-  auto segv = probe_in_child([] { ::raise(SIGSEGV); }, 30);
+TEST(ProbeWorker, RequestsFinishInOneChildAndLeaveTheParentUntouched) {
+  int touched = 0;
+  ProbeWorker worker([&](const std::vector<std::string>&) { touched = 1; });
+  EXPECT_EQ(worker.child_pid(), -1);  // started by the first request
+  EXPECT_EQ(worker.run({"a"}, 30).outcome, ProbeOutcome::finished);
+  const pid_t child = worker.child_pid();
+  EXPECT_GT(child, 0);
+  EXPECT_EQ(worker.run({"b"}, 30).outcome, ProbeOutcome::finished);
+  EXPECT_EQ(worker.child_pid(), child);  // no fork per request
+  EXPECT_EQ(touched, 0);                 // the child's memory is its own
+
+  ProbeWorker thrower(acting());
+  EXPECT_EQ(thrower.run({"throw"}, 30).outcome, ProbeOutcome::finished);
+}
+
+TEST(ProbeWorker, ASignalOrAnExitIsACrashThatSaysWhichAndTheNextRequestGetsANewChild) {
+  ProbeWorker worker(acting());
+  auto segv = worker.run({"segv"}, 30);
   EXPECT_EQ(segv.outcome, ProbeOutcome::crashed);
   // signal 11 itself; 6 where a sanitizer's abort_on_error handles the fault first.
   EXPECT_EQ(segv.detail.rfind("signal ", 0), 0u) << segv.detail;
-  auto exited = probe_in_child([] { ::_exit(3); }, 30);
+  EXPECT_EQ(worker.child_pid(), -1);
+  auto exited = worker.run({"exit3"}, 30);
   EXPECT_EQ(exited.outcome, ProbeOutcome::crashed);
   EXPECT_EQ(exited.detail, "exit status 3");
+  EXPECT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
 }
 
-TEST(ChildProbe, ABodyThatNeverEndsIsStoppedAtTheLimit) {
+TEST(ProbeWorker, ARequestThatNeverEndsIsStoppedAtTheLimit) {
+  ProbeWorker worker(acting());
   const auto t0 = std::chrono::steady_clock::now();
-  auto hang = probe_in_child(
-      [] {
-        for (;;) ::pause();
-      },
-      0.5);
-  EXPECT_EQ(hang.outcome, ProbeOutcome::timed_out);
+  EXPECT_EQ(worker.run({"hang"}, 0.5).outcome, ProbeOutcome::timed_out);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_EQ(worker.child_pid(), -1);  // killed and reaped
+  EXPECT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
 }
 
-TEST(ChildProbe, ATorchParallelOpInTheChildDoesNotWaitForTheParentsThreads) {
+TEST(ProbeWorker, AVerdictFromAUsedChildIsCheckedOnAFreshOne) {
+  // "segv-unless-first" crashes any child that served a request before it, as a heap left
+  // corrupt by an earlier file would: the verdict must be the input's, not the child's history.
+  ProbeWorker worker(acting());
+  ASSERT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
+  const pid_t used = worker.child_pid();
+  EXPECT_EQ(worker.run({"segv-unless-first"}, 30).outcome, ProbeOutcome::finished);
+  EXPECT_NE(worker.child_pid(), used);
+  // An input that crashes a fresh child too is a crash.
+  ASSERT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
+  EXPECT_EQ(worker.run({"segv"}, 30).outcome, ProbeOutcome::crashed);
+}
+
+TEST(ProbeWorker, AChildKilledBetweenRequestsIsReplaced) {
+  ProbeWorker worker(acting());
+  ASSERT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
+  const pid_t first = worker.child_pid();
+  ::kill(first, SIGKILL);
+  EXPECT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
+  EXPECT_NE(worker.child_pid(), first);
+}
+
+TEST(ProbeWorker, RelativePathsMeanWhatTheyMeanInTheParentNow) {
+  const auto before = fs::current_path();
+  const auto dir = fs::temp_directory_path() / ("seqrl_probe_cwd_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "there.txt") << "x";
+  ProbeWorker worker(acting());
+  ASSERT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);  // the child starts in `before`
+  fs::current_path(dir);
+  const auto found = worker.run({"file-exists", "there.txt"}, 30);
+  fs::current_path(before);
+  EXPECT_EQ(found.outcome, ProbeOutcome::finished);
+  fs::remove_all(dir);
+}
+
+TEST(ProbeWorker, AForkOfTheOwnerStartsItsOwnChild) {
+  ProbeWorker worker(acting());
+  ASSERT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);
+  const pid_t child = worker.child_pid();
+  const pid_t forked = ::fork();
+  ASSERT_GE(forked, 0);
+  if (forked == 0) {
+    const bool ok = worker.run({"fine"}, 30).outcome == ProbeOutcome::finished && worker.child_pid() != child;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(forked, &status, 0), forked);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(worker.run({"fine"}, 30).outcome, ProbeOutcome::finished);  // the parent's child is untouched
+  EXPECT_EQ(worker.child_pid(), child);
+}
+
+TEST(ProbeWorker, ATorchParallelOpInTheChildDoesNotWaitForTheParentsThreads) {
   // The parent's OpenMP pool exists (set up by a parallel op here); the child must not use it.
   torch::set_num_threads(2);
   auto big = torch::rand({1 << 20});
   (void)big.sum().item<float>();
-  EXPECT_EQ(probe_in_child([&] { (void)(big * 2).isfinite().all().item<bool>(); }, 60).outcome, ProbeOutcome::finished);
+  ProbeWorker worker([&](const std::vector<std::string>&) { (void)(big * 2).isfinite().all().item<bool>(); });
+  EXPECT_EQ(worker.run({}, 60).outcome, ProbeOutcome::finished);
 }
 
 }  // namespace
