@@ -303,6 +303,39 @@ std::vector<int64_t> dataset_shape(hid_t dset, const std::string& where) {
   return std::vector<int64_t>(dims.begin(), dims.end());
 }
 
+namespace {
+
+// Enums are bools as h5py writes them: {FALSE: 0, TRUE: 1} over an integer. HDF5 converts an
+// enum through its base integer and never looks at the member table, so a corrupt one would
+// pass unnoticed (libhdf5 1.10 even reads past its buffer decoding one: fuzz/regressions).
+void check_bool_enum(hid_t type, size_t type_size, const std::string& where) {
+  // A base wider than the enum is how libhdf5 1.10 came to copy 5634 bytes of "values" from a
+  // 280-byte header (fuzz/regressions/dataset-enum-base-wider-than-enum.hdf5).
+  Handle base(H5Tget_super(type));
+  if (!base.valid() || H5Tget_class(base.get()) != H5T_INTEGER || H5Tget_size(base.get()) != type_size)
+    throw Error(where + ": stored enum type is " + std::to_string(type_size) + " bytes over a " +
+                (base.valid() ? std::to_string(H5Tget_size(base.get())) + "-byte" : std::string("missing")) +
+                " base integer (a bool enum is as wide as its base; file corrupt)");
+  const int members = H5Tget_nmembers(type);
+  const bool big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+  int matched = 0;
+  for (int i = 0; members == 2 && i < members; ++i) {
+    char* name = H5Tget_member_name(type, unsigned(i));
+    unsigned char bytes[8] = {};
+    const bool got = name && H5Tget_member_value(type, unsigned(i), bytes) >= 0;
+    uint64_t value = 0;
+    for (size_t b = 0; b < type_size; ++b) value |= uint64_t(bytes[big_endian ? type_size - 1 - b : b]) << (8 * b);
+    if (got && ((std::strcmp(name, "FALSE") == 0 && value == 0) || (std::strcmp(name, "TRUE") == 0 && value == 1)))
+      ++matched;
+    if (name) H5free_memory(name);
+  }
+  if (matched != 2)
+    throw Error(where + ": stored enum type is not a bool (expected h5py's {FALSE: 0, TRUE: 1}; it has " +
+                std::to_string(members) + " members; file corrupt?)");
+}
+
+}  // namespace
+
 torch::Tensor read_tensor(hid_t dset, torch::ScalarType dtype, const std::string& where) {
   auto shape = dataset_shape(dset, where);
   Handle ftype(H5Dget_type(dset));
@@ -318,6 +351,7 @@ torch::Tensor read_tensor(hid_t dset, torch::ScalarType dtype, const std::string
     throw Error(where + ": stored " + (cls == H5T_FLOAT ? "float" : "integer") + " type is " +
                 std::to_string(type_size) + " bytes wide (expected " +
                 (cls == H5T_FLOAT ? "2, 4 or 8" : "1, 2, 4 or 8") + "; file corrupt)");
+  if (cls == H5T_ENUM) check_bool_enum(ftype.get(), type_size, where);
   auto read_as = dtype;
   if (dtype == torch::kFloat && cls == H5T_FLOAT && type_size > 4) read_as = torch::kDouble;
   check_declared_size(dset, shape, int64_t(type_size), int64_t(c10::elementSize(read_as)), where);
