@@ -23,6 +23,7 @@ struct EvalArgs {
   std::string device = "auto";
   std::string out;
   bool runtime = false;
+  std::string dtype = "float32";
 };
 
 void add_eval(CLI::App& app) {
@@ -39,6 +40,8 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N");
   cmd->add_flag("--runtime", a->runtime,
                 "Act through the LibTorch-free runtime (runtime/sqp.h); alone, instead of --mode's modes");
+  cmd->add_option("--dtype", a->dtype, "With --runtime: the exported weights, float32 or float16 (as `seqrl export`)")
+      ->check(CLI::IsMember({"float32", "float16"}));
   cmd->add_option("--out", a->out, "Write the results as JSON here (default: RUN/eval-step<N>.json)");
   cmd->callback([a, cmd] {
     auto policy = load_trained_policy(a->path, a->device);
@@ -46,7 +49,8 @@ void add_eval(CLI::App& app) {
     auto targets = !a->targets.empty() ? a->targets : !c.targets.empty() ? c.targets : default_targets(policy.env);
     auto modes = eval_mode_list(a->mode);
     if (a->runtime && !cmd->count("--mode")) modes.clear();
-    if (a->runtime) modes.push_back("runtime");
+    if (cmd->count("--dtype") && !a->runtime) throw UsageError("eval: --dtype applies to --runtime only");
+    if (a->runtime) modes.push_back(a->dtype == "float16" ? "runtime-float16" : "runtime");
     auto results = evaluate_targets(policy, targets, modes, a->episodes ? a->episodes : c.episodes,
                                     a->seed >= 0 ? a->seed : c.eval_seed, c.threads);
     std::cout << "| target | mode | return | normalized | seconds |\n|---|---|---|---|---|\n";

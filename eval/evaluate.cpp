@@ -51,8 +51,9 @@ struct History {
 }  // namespace
 
 EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, const EvalSettings& settings) {
-  if (settings.mode != "window" && settings.mode != "recurrent" && settings.mode != "runtime")
-    throw UsageError("eval mode '" + settings.mode + "': expected window, recurrent or runtime");
+  const bool through_runtime = settings.mode == "runtime" || settings.mode == "runtime-float16";
+  if (settings.mode != "window" && settings.mode != "recurrent" && !through_runtime)
+    throw UsageError("eval mode '" + settings.mode + "': expected window, recurrent, runtime or runtime-float16");
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -84,8 +85,9 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   const int64_t max_steps = envs.spec().max_episode_steps;
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<sqp_policy, void (*)(sqp_policy*)>> runtime;
-  if (settings.mode == "runtime") {
-    const auto bytes = encode_policy(model, scaling, settings.env, settings.target);
+  if (through_runtime) {
+    const auto dtype = settings.mode == "runtime" ? PolicyDtype::float32 : PolicyDtype::float16;
+    const auto bytes = encode_policy(model, scaling, settings.env, settings.target, dtype);
     for (int i = 0; i < n; ++i) {
       char err[512];
       runtime.emplace_back(sqp_load_memory(bytes.data(), bytes.size(), "exported policy", err, sizeof err), sqp_free);
@@ -104,7 +106,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
     torch::Tensor action;
     if (settings.mode == "recurrent") {
       action = model->act(state, rtg, s, timestep);
-    } else if (settings.mode == "runtime") {
+    } else if (through_runtime) {
       auto raw = obs.to(torch::kCPU, torch::kFloat64).contiguous();
       action = torch::zeros({n, cfg.act_dim}, torch::kFloat64);
       auto done = envs.done();

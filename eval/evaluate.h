@@ -9,7 +9,8 @@
 //              model (train.context = episode) was trained as; for a window-trained recurrent
 //              backbone it differs from window mode once t >= K (its state holds more than K steps);
 //   runtime    recurrent acting through the LibTorch-free runtime (runtime/sqp.h), the model
-//              exported in memory as `seqrl export` would write it; one policy per episode.
+//              exported in memory as `seqrl export` would write it; one policy per episode;
+//   runtime-float16  the same with the weights exported as float16 (`seqrl export --dtype float16`).
 #pragma once
 #include <torch/torch.h>
 
@@ -31,7 +32,7 @@ struct PolicyScaling {
 struct EvalSettings {
   std::string env;              // "hopper", ...
   double target = 3600;         // target return (unscaled)
-  std::string mode = "window";  // "window", "recurrent" or "runtime"
+  std::string mode = "window";  // "window", "recurrent", "runtime" or "runtime-float16"
   int episodes = 10;            // run in parallel, one env each
   uint64_t seed = 100000;       // episode i resets with seed + i (kept apart from training seeds)
   int threads = 0;              // VecEnv threads (0: all cores)

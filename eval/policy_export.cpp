@@ -1,10 +1,12 @@
 #include "eval/policy_export.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "models/backbone.h"
 #include "runtime/sqp_format.h"
 
 namespace seqrl {
@@ -29,22 +31,39 @@ void put_name(std::string& out, const std::string& name, const std::string& what
   out.append(SQP_NAME_SIZE - name.size(), '\0');
 }
 
-// Float32 values, little-endian; rejects NaN/Inf naming the tensor.
-void put_values(std::string& out, const torch::Tensor& tensor, const std::string& name) {
+// The values, little-endian, as float32 or (rounded to nearest) binary16; rejects NaN/Inf naming
+// the tensor, and a value beyond float16's range instead of writing an infinity.
+void put_values(std::string& out, const torch::Tensor& tensor, const std::string& name, bool half) {
   auto t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   if (!torch::isfinite(t).all().item<bool>()) throw Error("export: " + name + " has non-finite values");
-  const float* p = t.data_ptr<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, &p[i], 4);
-    put_u32(out, bits, name);
+  if (!half) {
+    const float* p = t.data_ptr<float>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &p[i], 4);
+      put_u32(out, bits, name);
+    }
+    return;
+  }
+  auto h = t.to(torch::kHalf);
+  if (!torch::isfinite(h).all().item<bool>())
+    throw Error("export: " + name + " has values beyond float16's range (|x| > 65504); export it as float32");
+  const auto* p = reinterpret_cast<const uint16_t*>(h.data_ptr<at::Half>());
+  for (int64_t i = 0; i < h.numel(); ++i) {
+    out.push_back(static_cast<char>(p[i] & 0xff));
+    out.push_back(static_cast<char>(p[i] >> 8));
   }
 }
 
 }  // namespace
 
+bool stored_as_float16(const std::string& name, int64_t rank, const std::vector<std::string>& float32_parameters) {
+  const auto leaf = name.substr(name.rfind('.') + 1);  // whole name if it has no '.'
+  return rank >= 2 && std::find(float32_parameters.begin(), float32_parameters.end(), leaf) == float32_parameters.end();
+}
+
 std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, const std::string& env,
-                          double target_return) {
+                          double target_return, PolicyDtype dtype) {
   const auto& c = model->config();
   const auto& b = c.backbone_config;
   auto params = model->named_parameters();
@@ -53,7 +72,8 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
                 " entries; expected state_dim = " + std::to_string(c.state_dim));
   std::string out(SQP_MAGIC, SQP_MAGIC_SIZE);
   put_u32(out, SQP_VERSION, "version");
-  put_u32(out, SQP_DTYPE_F32, "dtype");
+  put_u32(out, dtype == PolicyDtype::float16 ? SQP_DTYPE_F16 : SQP_DTYPE_F32, "dtype");
+  const auto& keep_float32 = backbone_info(c.backbone).float32_parameters;
   put_name(out, c.backbone, "backbone");
   put_name(out, env, "env");
   put_u32(out, c.state_dim, "state_dim");
@@ -66,8 +86,8 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
   put_u32(out, static_cast<int64_t>(params.size()), "tensor_count");
   put_f64(out, scaling.reward_scale);
   put_f64(out, target_return);
-  put_values(out, scaling.state_mean, "state_mean");
-  put_values(out, scaling.state_std, "state_std");
+  put_values(out, scaling.state_mean, "state_mean", false);
+  put_values(out, scaling.state_std, "state_std", false);
   for (const auto& item : params) {
     const auto& name = item.key();
     const auto& value = item.value();
@@ -79,14 +99,16 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
     out += name;
     put_u32(out, value.dim(), name);
     for (auto size : value.sizes()) put_u32(out, size, name);
-    put_values(out, value, name);
+    const bool half = dtype == PolicyDtype::float16 && stored_as_float16(name, value.dim(), keep_float32);
+    put_u32(out, half ? SQP_DTYPE_F16 : SQP_DTYPE_F32, name);
+    put_values(out, value, name, half);
   }
   return out;
 }
 
 void export_policy(const std::string& path, DecisionModel& model, const PolicyScaling& scaling, const std::string& env,
-                   double target_return) {
-  write_file_atomic(path, encode_policy(model, scaling, env, target_return));
+                   double target_return, PolicyDtype dtype) {
+  write_file_atomic(path, encode_policy(model, scaling, env, target_return, dtype));
 }
 
 }  // namespace seqrl

@@ -58,6 +58,11 @@ struct BackboneInfo {
   std::string help;  // one line: what it is, the paper
   std::vector<BackboneOption> options;
   std::function<Backbone(const BackboneConfig&)> make;
+  // Parameters of the recurrence itself (decay, frequency, step size) that `seqrl export --dtype
+  // float16` keeps in float32: rounding them moves the dynamics for a whole episode (a rounded
+  // LRU phase drifts by a radian over 1000 steps), where rounding a weight matrix does not.
+  // Names as the mixer registers them ("A_log"); rank-1 parameters stay float32 anyway.
+  std::vector<std::string> float32_parameters = {};
 };
 
 // Registers a backbone when the program starts. Define one at namespace scope in the

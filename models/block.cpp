@@ -99,11 +99,12 @@ Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& m
 }
 
 BackboneInfo stack_backbone(std::string name, std::string help, std::vector<BackboneOption> options,
-                            MixerFactory make_mixer) {
+                            MixerFactory make_mixer, std::vector<std::string> float32_parameters) {
   return {std::move(name), std::move(help), std::move(options),
           [make_mixer = std::move(make_mixer)](const BackboneConfig& config) {
             return make_residual_stack(config, make_mixer);
-          }};
+          },
+          std::move(float32_parameters)};
 }
 
 int64_t heads_dividing_dim(const BackboneConfig& config) {

@@ -32,7 +32,7 @@ Backbone make_residual_stack(const BackboneConfig& config, const MixerFactory& m
 // The registry entry of a residual-stack backbone whose layer `l` mixes with make_mixer(config, l).
 // make_mixer validates the backbone's options (throwing seqrl::Error naming model.<name>.<option>).
 BackboneInfo stack_backbone(std::string name, std::string help, std::vector<BackboneOption> options,
-                            MixerFactory make_mixer);
+                            MixerFactory make_mixer, std::vector<std::string> float32_parameters = {});
 
 // dtype and device of a module's parameters (float32 on CPU if it has none), for
 // initial_state tensors that must follow module.to(...).

@@ -109,7 +109,8 @@ const BackboneRegistrar registrar(stack_backbone(
         {"r_max", 0.999, 0.0, 0.999999, "largest |lambda| at init"},
         {"max_phase", 2 * M_PI, 1e-6, 2 * M_PI, "largest arg(lambda) at init (radians)"},
     },
-    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<LruMixerImpl>(c.dim, lru_options(c)); }));
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<LruMixerImpl>(c.dim, lru_options(c)); },
+    {"nu_log", "theta_log", "gamma_log"}));
 
 }  // namespace
 }  // namespace seqrl

@@ -104,19 +104,18 @@ MambaOptions mamba_options(const BackboneConfig& config) {
   return opt;
 }
 
-const BackboneRegistrar registrar(
-    stack_backbone("mamba", "Mamba: selective state space (S6) with causal conv and gating (Gu & Dao 2023)",
-                   {
-                       {"d_state", 16, 1, 1024, "SSM state size N per channel"},
-                       {"d_conv", 4, 1, 64, "causal depthwise conv kernel width"},
-                       {"expand", 2, 1, 16, "inner width E = expand * model.dim"},
-                       {"dt_rank", 0, 0, 4096, "rank of the step-size projection (0: ceil(model.dim / 16))"},
-                       {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
-                       {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
-                   },
-                   [](const BackboneConfig& c, int64_t) -> Mixer {
-                     return std::make_shared<MambaMixerImpl>(c.dim, mamba_options(c));
-                   }));
+const BackboneRegistrar registrar(stack_backbone(
+    "mamba", "Mamba: selective state space (S6) with causal conv and gating (Gu & Dao 2023)",
+    {
+        {"d_state", 16, 1, 1024, "SSM state size N per channel"},
+        {"d_conv", 4, 1, 64, "causal depthwise conv kernel width"},
+        {"expand", 2, 1, 16, "inner width E = expand * model.dim"},
+        {"dt_rank", 0, 0, 4096, "rank of the step-size projection (0: ceil(model.dim / 16))"},
+        {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
+        {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
+    },
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<MambaMixerImpl>(c.dim, mamba_options(c)); },
+    {"A_log"}));
 
 }  // namespace
 }  // namespace seqrl

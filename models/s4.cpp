@@ -114,7 +114,8 @@ const BackboneRegistrar registrar(stack_backbone(
         {"dt_min", 0.001, 1e-6, 10.0, "smallest step size at init"},
         {"dt_max", 0.1, 1e-6, 10.0, "largest step size at init"},
     },
-    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<S4MixerImpl>(c.dim, s4_options(c)); }));
+    [](const BackboneConfig& c, int64_t) -> Mixer { return std::make_shared<S4MixerImpl>(c.dim, s4_options(c)); },
+    {"log_dt", "A_log_re", "A_im"}));
 
 }  // namespace
 }  // namespace seqrl

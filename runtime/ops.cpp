@@ -1,6 +1,11 @@
 #include "runtime/ops.h"
 
 #include <algorithm>
+#include <cmath>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace sqp {
 namespace {
@@ -41,7 +46,110 @@ void linear_kernel(const Linear& l, const float* x, int n, float* y, int x_strid
   if (n == 1) linear_rows<1>(l, x, x_stride, y, y_stride);
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SQP_F16C 1
+#define SQP_F16C_TARGET __attribute__((target("avx2,fma,f16c")))
+
+bool cpu_converts_half() {
+  static const bool yes =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return yes;
+}
+
+// half = v in binary16; false if v is not a binary16 value.
+SQP_F16C_TARGET bool narrows_exactly(float v, uint16_t& half) {
+  half = _cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT);
+  return _cvtsh_ss(half) == v && std::signbit(_cvtsh_ss(half)) == std::signbit(v);
+}
+
+// linear_block for binary16 weights: V vectors of 8 outputs for T rows in registers; each
+// group of 8 weights is widened once (vcvtph2ps) and used for all T rows.
+template <int T, int V>
+SQP_F16C_TARGET inline void half_block(const Linear& l, const float* x, int x_stride, float* y, int y_stride, int o0) {
+  __m256 acc[T][V];
+  for (int t = 0; t < T; ++t)
+    for (int v = 0; v < V; ++v) acc[t][v] = _mm256_loadu_ps(l.bias.data() + o0 + 8 * v);
+  const uint16_t* w = l.weight_t_half.data() + o0;
+  for (int i = 0; i < l.in; ++i, w += l.out_padded) {
+    __m256 wv[V];
+    for (int v = 0; v < V; ++v) wv[v] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 8 * v)));
+    for (int t = 0; t < T; ++t) {
+      const __m256 xv = _mm256_set1_ps(x[t * x_stride + i]);
+      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xv, wv[v], acc[t][v]);
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    for (int v = 0; v < V; ++v) {
+      alignas(32) float lane[8];
+      _mm256_store_ps(lane, acc[t][v]);
+      for (int j = 0; j < 8 && o0 + 8 * v + j < l.out; ++j) y[t * y_stride + o0 + 8 * v + j] = lane[j];
+    }
+}
+
+// The same with 512-bit vectors of 16 outputs, where the CPU has AVX-512 (32 vector registers:
+// T × V accumulators stay in registers for V = 4). A twin of half_block rather than one template
+// over both: GCC will not inline the AVX-512 intrinsics into a function compiled for less.
+#define SQP_AVX512_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
+template <int T, int V>
+SQP_AVX512_TARGET inline void half_block512(const Linear& l, const float* x, int x_stride, float* y, int y_stride,
+                                            int o0) {
+  __m512 acc[T][V];
+  for (int t = 0; t < T; ++t)
+    for (int v = 0; v < V; ++v) acc[t][v] = _mm512_loadu_ps(l.bias.data() + o0 + 16 * v);
+  const uint16_t* w = l.weight_t_half.data() + o0;
+  for (int i = 0; i < l.in; ++i, w += l.out_padded) {
+    __m512 wv[V];
+    for (int v = 0; v < V; ++v)
+      wv[v] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16 * v)));
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_set1_ps(x[t * x_stride + i]);
+      for (int v = 0; v < V; ++v) acc[t][v] = _mm512_fmadd_ps(xv, wv[v], acc[t][v]);
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    for (int v = 0; v < V; ++v) {
+      alignas(64) float lane[16];
+      _mm512_store_ps(lane, acc[t][v]);
+      for (int j = 0; j < 16 && o0 + 16 * v + j < l.out; ++j) y[t * y_stride + o0 + 16 * v + j] = lane[j];
+    }
+}
+
+template <int T>
+SQP_AVX512_TARGET void half_rows512(const Linear& l, const float* x, int x_stride, float* y, int y_stride) {
+  int o = 0;
+  for (; o + 64 <= l.out_padded; o += 64) half_block512<T, 4>(l, x, x_stride, y, y_stride, o);
+  for (; o < l.out_padded; o += 8) half_block<T, 1>(l, x, x_stride, y, y_stride, o);
+}
+
+template <int T>
+SQP_F16C_TARGET void half_rows(const Linear& l, const float* x, int x_stride, float* y, int y_stride) {
+  int o = 0;
+  for (; o + 32 <= l.out_padded; o += 32) half_block<T, 4>(l, x, x_stride, y, y_stride, o);
+  for (; o < l.out_padded; o += 8) half_block<T, 1>(l, x, x_stride, y, y_stride, o);
+}
+
+SQP_F16C_TARGET void linear_half_kernel(const Linear& l, const float* x, int n, float* y, int x_stride, int y_stride) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) {
+    for (; n >= 3; n -= 3, x += 3 * x_stride, y += 3 * y_stride) half_rows512<3>(l, x, x_stride, y, y_stride);
+    if (n == 2) half_rows512<2>(l, x, x_stride, y, y_stride);
+    if (n == 1) half_rows512<1>(l, x, x_stride, y, y_stride);
+    return;
+  }
+  for (; n >= 3; n -= 3, x += 3 * x_stride, y += 3 * y_stride) half_rows<3>(l, x, x_stride, y, y_stride);
+  if (n == 2) half_rows<2>(l, x, x_stride, y, y_stride);
+  if (n == 1) half_rows<1>(l, x, x_stride, y, y_stride);
+}
+#endif
+
 }  // namespace
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+void gelu_inplace(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = gelu(x[i]);
+}
 
 Linear Linear::from(const float* weight, const float* bias, int in, int out) {
   Linear l;
@@ -53,6 +161,15 @@ Linear Linear::from(const float* weight, const float* bias, int in, int out) {
     for (int i = 0; i < in; ++i) l.weight_t[size_t(i) * l.out_padded + o] = weight[size_t(o) * in + i];
   l.bias.assign(l.out_padded, 0.0f);
   if (bias) std::copy(bias, bias + out, l.bias.begin());
+#ifdef SQP_F16C
+  if (cpu_converts_half()) {
+    std::vector<uint16_t> half(l.weight_t.size());
+    for (size_t i = 0; i < half.size(); ++i)
+      if (!narrows_exactly(l.weight_t[i], half[i])) return l;
+    l.weight_t_half = std::move(half);
+    std::vector<float>().swap(l.weight_t);
+  }
+#endif
   return l;
 }
 
@@ -62,6 +179,9 @@ Linear Linear::load(const PolicyFile& f, const std::string& name, int in, int ou
 }
 
 void Linear::apply(const float* x, int n, float* y, int x_stride, int y_stride) const {
+#ifdef SQP_F16C
+  if (!weight_t_half.empty()) return linear_half_kernel(*this, x, n, y, x_stride, y_stride);
+#endif
   linear_kernel(*this, x, n, y, x_stride, y_stride);
 }
 

@@ -110,7 +110,7 @@ void sqp_policy::act(const double* obs, double* action) {
     for (int i = 0; i < rows * dim; ++i) h[i] += m[i];
     for (int r = 0; r < rows; ++r) layer.norm2.apply(h + size_t(r) * dim, x + size_t(r) * dim);
     layer.fc1.apply(x, rows, hidden.data());
-    for (int i = 0; i < rows * layer.fc1.out; ++i) hidden[i] = gelu(hidden[i]);
+    gelu_inplace(hidden.data(), rows * layer.fc1.out);
     layer.fc2.apply(hidden.data(), rows, m);
     for (int i = 0; i < rows * dim; ++i) h[i] += m[i];
   }

@@ -17,6 +17,19 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// IEEE-754 binary16 -> binary32, exact for every value (subnormals, infinities, NaN).
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  if (exponent == 0) {  // zero or subnormal: mantissa · 2^-24
+    const float v = std::ldexp(float(mantissa), -24);
+    return sign ? -v : v;
+  }
+  const uint32_t bits = sign | (exponent == 0x1f ? 0x7f800000u : (exponent + 112) << 23) | mantissa << 13;
+  float v;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
+
 class Cursor {
  public:
   Cursor(const std::string& bytes, const std::string& source) : bytes_(bytes), source_(source) {}
@@ -48,14 +61,20 @@ class Cursor {
     std::memcpy(&v, &bits, 8);
     return v;
   }
-  void f32s(size_t n, std::vector<float>& out, const std::string& field) {
-    if ((bytes_.size() - pos_) / 4 < n)
+  // n finite values of `width` bytes each (4: binary32, 2: binary16, widened exactly).
+  void values(size_t n, int width, std::vector<float>& out, const std::string& field) {
+    if ((bytes_.size() - pos_) / width < n)
       fail("truncated: " + field + " needs " + std::to_string(n) + " values but only " +
-           std::to_string((bytes_.size() - pos_) / 4) + " remain");
+           std::to_string((bytes_.size() - pos_) / width) + " remain");
     out.resize(n);
     for (size_t i = 0; i < n; ++i) {
-      uint32_t bits = u32("a value");
-      std::memcpy(&out[i], &bits, 4);
+      if (width == 4) {
+        uint32_t bits = u32("a value");
+        std::memcpy(&out[i], &bits, 4);
+      } else {
+        auto p = reinterpret_cast<const unsigned char*>(take(2, "a value"));
+        out[i] = half_to_float(uint16_t(p[0] | p[1] << 8));
+      }
       if (!std::isfinite(out[i]))
         fail(field + ": value " + std::to_string(i) + " is not finite (" + std::to_string(out[i]) + ")");
     }
@@ -103,10 +122,13 @@ PolicyFile parse_policy_file(const std::string& bytes, const std::string& source
     c.fail("not a seqrl policy file (expected magic \"" SQP_MAGIC "\"; write one with `seqrl export`)");
   uint32_t version = c.u32("version");
   if (version != SQP_VERSION)
-    c.fail("format version " + std::to_string(version) + " is not supported; expected " + std::to_string(SQP_VERSION));
+    c.fail("format version " + std::to_string(version) + " is not supported; expected " + std::to_string(SQP_VERSION) +
+           " (export the policy again with this seqrl)");
   uint32_t dtype = c.u32("dtype");
-  if (dtype != SQP_DTYPE_F32) c.fail("dtype " + std::to_string(dtype) + " is not supported; expected 1 (float32)");
+  if (dtype != SQP_DTYPE_F32 && dtype != SQP_DTYPE_F16)
+    c.fail("dtype " + std::to_string(dtype) + " is not supported; expected 1 (float32) or 2 (float16)");
   PolicyFile f;
+  f.dtype = static_cast<int>(dtype);
   f.backbone = c.name(SQP_NAME_SIZE, "backbone name");
   f.env = c.name(SQP_NAME_SIZE, "env name");
   f.state_dim = positive(c, "state_dim");
@@ -121,8 +143,8 @@ PolicyFile parse_policy_file(const std::string& bytes, const std::string& source
   if (!(std::isfinite(f.reward_scale) && f.reward_scale > 0)) c.fail("reward_scale: expected a positive finite number");
   f.target_return = c.f64("target_return");
   if (!std::isfinite(f.target_return)) c.fail("target_return: not finite");
-  c.f32s(f.state_dim, f.state_mean, "state_mean");
-  c.f32s(f.state_dim, f.state_std, "state_std");
+  c.values(f.state_dim, 4, f.state_mean, "state_mean");
+  c.values(f.state_dim, 4, f.state_std, "state_std");
   for (size_t i = 0; i < f.state_std.size(); ++i)
     if (!(f.state_std[i] > 0)) c.fail("state_std[" + std::to_string(i) + "]: expected > 0");
   for (uint32_t t = 0; t < count; ++t) {
@@ -142,7 +164,14 @@ PolicyFile parse_policy_file(const std::string& bytes, const std::string& source
       numel *= size;
       if (numel > (uint64_t(1) << 32)) c.fail("tensor '" + name + "': more values than the file could hold");
     }
-    c.f32s(numel, tensor.values, "tensor '" + name + "'");
+    uint32_t tensor_dtype = c.u32("a tensor dtype");
+    if (tensor_dtype != SQP_DTYPE_F32 && tensor_dtype != SQP_DTYPE_F16)
+      c.fail("tensor '" + name + "': dtype " + std::to_string(tensor_dtype) +
+             " is not supported; expected 1 (float32) or 2 (float16)");
+    if (tensor_dtype == SQP_DTYPE_F16 && dtype != SQP_DTYPE_F16)
+      c.fail("tensor '" + name + "' is float16 but the header says every tensor is float32");
+    tensor.dtype = static_cast<int>(tensor_dtype);
+    c.values(numel, tensor_dtype == SQP_DTYPE_F16 ? 2 : 4, tensor.values, "tensor '" + name + "'");
     if (!f.tensors.emplace(name, std::move(tensor)).second) c.fail("tensor '" + name + "' appears twice");
   }
   if (c.remaining() != 0)

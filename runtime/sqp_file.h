@@ -16,11 +16,13 @@ struct LoadError : std::runtime_error {
 
 struct FileTensor {
   std::vector<int64_t> shape;
-  std::vector<float> values;
+  std::vector<float> values;  // widened from binary16 if dtype says so
+  int dtype = 1;              // SQP_DTYPE_* as stored
 };
 
 struct PolicyFile {
   std::string backbone, env;
+  int dtype = 1;  // the header's SQP_DTYPE_*
   int state_dim = 0, act_dim = 0, dim = 0, layers = 0, heads = 0, max_ep_len = 0, max_tokens = 0;
   double reward_scale = 1, target_return = 0;
   std::vector<float> state_mean, state_std;

@@ -1,4 +1,4 @@
-/* The .sqp policy file, version 1: everything needed to act with a trained decision model
+/* The .sqp policy file, version 2: everything needed to act with a trained decision model
  * without LibTorch. Written by `seqrl export`, read by the runtime (runtime/sqp.h).
  *
  * All numbers are little-endian; there is no padding between fields.
@@ -6,7 +6,8 @@
  *   offset  size  field
  *   0       8     magic "SEQRLSQP"
  *   8       4     u32 version (SQP_VERSION)
- *   12      4     u32 dtype of every weight (SQP_DTYPE_F32 = 1: IEEE-754 binary32)
+ *   12      4     u32 dtype of the weights: SQP_DTYPE_F32 = 1 (every tensor is IEEE-754 binary32)
+ *                     or SQP_DTYPE_F16 = 2 (weight matrices in binary16; each tensor says which)
  *   16      32    backbone name, ASCII, NUL-padded ("mingru", "transformer", ...)
  *   48      32    env name, ASCII, NUL-padded ("hopper", ...); informative
  *   80      4     u32 state_dim      observation width
@@ -26,7 +27,8 @@
  *           L     name, ASCII, the model's parameter name ("backbone.layers.0.mixer.in_proj.weight")
  *           4     u32 rank R (1..4)
  *           4*R   u32 sizes, outermost first
- *           4*N   f32 values, row-major (N = product of sizes)
+ *           4     u32 dtype of this tensor (1 or 2; 2 only in a file whose header says 2)
+ *           4*N   f32 values, row-major (N = product of sizes), or 2*N bytes of binary16
  *   and the file ends there: a reader rejects trailing bytes.
  *
  * The tensors are the decision model's named parameters (models/decision_model.h) as LibTorch
@@ -38,8 +40,9 @@
 
 #define SQP_MAGIC "SEQRLSQP"
 #define SQP_MAGIC_SIZE 8
-#define SQP_VERSION 1
+#define SQP_VERSION 2
 #define SQP_DTYPE_F32 1
+#define SQP_DTYPE_F16 2
 #define SQP_NAME_SIZE 32
 #define SQP_HEADER_SIZE 128
 #define SQP_MAX_TENSOR_NAME 255

@@ -26,11 +26,14 @@ inline std::filesystem::path train_tiny_run(const std::filesystem::path& dir, co
   return {};
 }
 
-// train_tiny_run, then `seqrl export RUN -o dir/policy.sqp`; returns the policy path, "" on failure.
+// train_tiny_run, then `seqrl export RUN -o dir/policy-<dtype>.sqp --dtype <dtype>`; returns the
+// policy path, "" on failure.
 inline std::string export_tiny_run(const std::filesystem::path& dir, const std::filesystem::path& run,
-                                   std::string* output) {
-  auto policy = (dir / "policy.sqp").string();
-  if (run_command(std::string(SEQRL_CLI) + " export " + run.string() + " -o " + policy, output) != 0) return {};
+                                   std::string* output, const std::string& dtype = "float32") {
+  auto policy = (dir / ("policy-" + dtype + ".sqp")).string();
+  if (run_command(std::string(SEQRL_CLI) + " export " + run.string() + " -o " + policy + " --dtype " + dtype, output) !=
+      0)
+    return {};
   return policy;
 }
 

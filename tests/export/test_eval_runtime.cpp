@@ -1,7 +1,9 @@
 // `seqrl eval --runtime`: the same episodes acted through the runtime score what LibTorch's
 // recurrent acting scores.
 #include <gtest/gtest.h>
+
 #include <yaml-cpp/yaml.h>
+#include <cmath>
 
 #include "core/atomic_file.h"
 #include "tests/export/runtime_fixture.h"
@@ -39,6 +41,19 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
   results = YAML::LoadFile(json)["final"];
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime");
+  // float16 weights are their own mode in the report; --dtype without --runtime is a usage error.
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() +
+                            " --runtime --dtype float16 --episodes 1 --out " + json,
+                        &out),
+            0)
+      << out;
+  results = YAML::LoadFile(json)["final"];
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime-float16");
+  EXPECT_TRUE(std::isfinite(results[0]["return_mean"].as<double>()));
+  EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --dtype float16 --episodes 1", &out), 2)
+      << out;
+  EXPECT_NE(out.find("--dtype applies to --runtime only"), std::string::npos) << out;
 }
 
 TEST(ExportCli, CheckpointOptionPicksThatCheckpoint) {

@@ -3,6 +3,7 @@
 // runtime's linear kernel and LayerNorm against float64 loops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -55,6 +56,39 @@ void put_u32(std::string& bytes, size_t offset, uint32_t v) {
   for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<char>(v >> (8 * i) & 0xff);
 }
 
+uint32_t get_u32(const std::string& bytes, size_t offset) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(bytes[offset + i]);
+  return v;
+}
+
+// Where each tensor record's fields are, walking the layout of runtime/sqp_format.h.
+struct TensorRecord {
+  std::string name;
+  size_t dtype_offset = 0, values_offset = 0, values_bytes = 0;
+};
+
+std::vector<TensorRecord> tensor_records(const std::string& bytes) {
+  std::vector<TensorRecord> records;
+  size_t pos = SQP_HEADER_SIZE + 2 * 4 * size_t(get_u32(bytes, 80));  // past state_mean, state_std
+  for (uint32_t t = 0, count = get_u32(bytes, 108); t < count; ++t) {
+    TensorRecord r;
+    const uint32_t len = get_u32(bytes, pos);
+    r.name = bytes.substr(pos + 4, len);
+    pos += 4 + len;
+    const uint32_t rank = get_u32(bytes, pos);
+    size_t numel = 1;
+    for (uint32_t d = 0; d < rank; ++d) numel *= get_u32(bytes, pos + 4 + 4 * d);
+    r.dtype_offset = pos + 4 + 4 * rank;
+    r.values_offset = r.dtype_offset + 4;
+    r.values_bytes = numel * (get_u32(bytes, r.dtype_offset) == SQP_DTYPE_F16 ? 2 : 4);
+    pos = r.values_offset + r.values_bytes;
+    records.push_back(r);
+  }
+  EXPECT_EQ(pos, bytes.size());
+  return records;
+}
+
 TEST(PolicyFile, ExportedFileLoadsWithItsHeader) {
   auto bytes = exported();
   char err[512];
@@ -87,11 +121,90 @@ TEST(PolicyFile, WrongMagicVersionOrDtypeIsRejected) {
   magic[0] = 'X';
   EXPECT_NE(load_error(magic).find("not a seqrl policy file"), std::string::npos);
   auto version = bytes;
-  put_u32(version, 8, 2);
-  EXPECT_NE(load_error(version).find("format version 2 is not supported; expected 1"), std::string::npos);
+  put_u32(version, 8, 1);
+  EXPECT_NE(load_error(version).find("format version 1 is not supported; expected 2"), std::string::npos);
   auto dtype = bytes;
-  put_u32(dtype, 12, 2);
-  EXPECT_NE(load_error(dtype).find("dtype 2"), std::string::npos);
+  put_u32(dtype, 12, 3);
+  EXPECT_NE(load_error(dtype).find("dtype 3 is not supported; expected 1 (float32) or 2 (float16)"), std::string::npos);
+  const auto first = tensor_records(bytes).front();
+  auto tensor_dtype = bytes;
+  put_u32(tensor_dtype, first.dtype_offset, 7);
+  EXPECT_NE(load_error(tensor_dtype).find("tensor '" + first.name + "': dtype 7 is not supported"), std::string::npos)
+      << load_error(tensor_dtype);
+  auto mixed = bytes;  // a float16 tensor in a file whose header says float32
+  put_u32(mixed, first.dtype_offset, SQP_DTYPE_F16);
+  EXPECT_NE(load_error(mixed).find("is float16 but the header says every tensor is float32"), std::string::npos)
+      << load_error(mixed);
+}
+
+// A float16 export holds its weight matrices rounded to float16 in half the bytes; vectors and
+// the backbone's recurrence parameters (LRU's ν, θ, γ; S4's step and A) stay float32. The
+// reader widens the binary16 values exactly.
+TEST(PolicyFile, Float16ExportRoundsTheWeightMatricesOnly) {
+  for (const std::string backbone : {"lru", "s4"}) {
+    auto model = small_model(backbone);
+    auto full = encode_policy(model, unit_scaling(), "hopper", 1800);
+    auto half = encode_policy(model, unit_scaling(), "hopper", 1800, PolicyDtype::float16);
+    EXPECT_LT(half.size(), full.size() * 0.65) << backbone;
+    EXPECT_EQ(load_error(half), "");
+    auto file = sqp::parse_policy_file(half, "half.sqp");
+    EXPECT_EQ(file.dtype, SQP_DTYPE_F16);
+    EXPECT_EQ(sqp::parse_policy_file(full, "full.sqp").dtype, SQP_DTYPE_F32);
+    const std::string mixer = "backbone.layers.0.mixer.";
+    const std::vector<std::string> float32 = backbone == "lru"
+                                                 ? std::vector<std::string>{"nu_log", "theta_log", "gamma_log", "D"}
+                                                 : std::vector<std::string>{"log_dt", "A_log_re", "A_im", "D"};
+    const std::vector<std::string> float16 =
+        backbone == "lru" ? std::vector<std::string>{"B_re", "C_im"} : std::vector<std::string>{"C_re", "out.weight"};
+    for (const auto& leaf : float32) EXPECT_EQ(file.tensors.at(mixer + leaf).dtype, SQP_DTYPE_F32) << leaf;
+    for (const auto& leaf : float16) EXPECT_EQ(file.tensors.at(mixer + leaf).dtype, SQP_DTYPE_F16) << leaf;
+    EXPECT_EQ(file.tensors.at("backbone.layers.1.fc1.weight").dtype, SQP_DTYPE_F16);
+    EXPECT_EQ(file.tensors.at("backbone.layers.1.fc1.bias").dtype, SQP_DTYPE_F32);
+    size_t checked = 0;
+    for (const auto& item : model->named_parameters()) {
+      const auto& stored = file.tensors.at(item.key());
+      auto expected = item.value().detach().flatten().contiguous();
+      if (stored.dtype == SQP_DTYPE_F16) expected = expected.to(torch::kHalf).to(torch::kFloat32).contiguous();
+      ASSERT_EQ(stored.values.size(), size_t(expected.numel())) << item.key();
+      for (size_t i = 0; i < stored.values.size(); ++i)
+        ASSERT_EQ(stored.values[i], expected.data_ptr<float>()[i]) << item.key() << "[" << i << "]";
+      ++checked;
+    }
+    EXPECT_EQ(checked, file.tensors.size());
+  }
+}
+
+TEST(PolicyFile, BadFloat16FilesAreRejected) {
+  auto model = small_model("mingru");
+  auto half = encode_policy(model, unit_scaling(), "hopper", 1800, PolicyDtype::float16);
+  for (size_t size : {size_t(130), half.size() / 2, half.size() - 1})
+    EXPECT_NE(load_error(half.substr(0, size)).find("truncated"), std::string::npos) << size;
+  const auto records = tensor_records(half);
+  auto f16 = std::find_if(records.begin(), records.end(),
+                          [&](const TensorRecord& r) { return get_u32(half, r.dtype_offset) == SQP_DTYPE_F16; });
+  ASSERT_NE(f16, records.end());
+  for (uint16_t bits : {uint16_t(0x7c00), uint16_t(0xfc00), uint16_t(0x7e00)}) {  // +inf, -inf, NaN
+    auto bad = half;
+    bad[f16->values_offset + 2] = static_cast<char>(bits & 0xff),
+                             bad[f16->values_offset + 3] = static_cast<char>(bits >> 8);
+    EXPECT_NE(load_error(bad).find("tensor '" + f16->name + "': value 1 is not finite"), std::string::npos)
+        << load_error(bad);
+  }
+}
+
+TEST(PolicyFile, Float16ExportRejectsWeightsBeyondItsRange) {
+  auto model = small_model("mingru");
+  {
+    torch::NoGradGuard no_grad;
+    model->parameters()[0].view(-1)[0] = 70000.0f;  // finite in float32, beyond float16's 65504
+  }
+  EXPECT_NO_THROW(encode_policy(model, unit_scaling(), "hopper", 1800));
+  try {
+    encode_policy(model, unit_scaling(), "hopper", 1800, PolicyDtype::float16);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("beyond float16's range"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PolicyFile, SizesThatDoNotAddUpAreRejected) {
@@ -174,25 +287,37 @@ TEST(RuntimeApi, MisuseIsAnErrorValueWithAMessage) {
 }
 
 // Linear over 1..7 rows with widths that are not multiples of the kernel's blocks, against a
-// float64 loop; LayerNorm likewise.
+// float64 loop, with float32 and float16 weights; LayerNorm likewise.
 TEST(RuntimeOps, LinearAndLayerNormMatchFloat64Loops) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal;
-  for (int in : {1, 7, 64}) {
-    for (int out : {1, 13, 40, 67}) {
-      std::vector<float> w(size_t(in) * out), b(out), x(size_t(7) * in);
-      for (auto* v : {&w, &b, &x})
-        for (auto& e : *v) e = normal(rng);
-      auto linear = sqp::Linear::from(w.data(), b.data(), in, out);
-      for (int rows = 1; rows <= 7; ++rows) {
-        std::vector<float> y(size_t(rows) * out, -1.0f);
-        linear.apply(x.data(), rows, y.data());
-        for (int r = 0; r < rows; ++r)
-          for (int o = 0; o < out; ++o) {
-            double ref = b[o];
-            for (int i = 0; i < in; ++i) ref += double(w[size_t(o) * in + i]) * x[size_t(r) * in + i];
-            ASSERT_NEAR(y[size_t(r) * out + o], ref, 1e-5 * (1 + std::abs(ref))) << in << "x" << out << " row " << r;
-          }
+  // Twice: float32 weights, then weights rounded to float16 as a float16 file holds them, which
+  // the runtime keeps in binary16 where the CPU widens it in hardware (x86-64 F16C).
+  for (bool half : {false, true}) {
+    for (int in : {1, 7, 64}) {
+      for (int out : {1, 13, 40, 67}) {
+        std::vector<float> w(size_t(in) * out), b(out), x(size_t(7) * in);
+        for (auto* v : {&w, &b, &x})
+          for (auto& e : *v) e = normal(rng);
+        if (half) {
+          auto rounded = torch::from_blob(w.data(), {int64_t(w.size())}).to(torch::kHalf).to(torch::kFloat32);
+          std::copy(rounded.data_ptr<float>(), rounded.data_ptr<float>() + w.size(), w.begin());
+        }
+        auto linear = sqp::Linear::from(w.data(), b.data(), in, out);
+#if defined(__x86_64__)
+        EXPECT_EQ(linear.weight_t_half.empty(), !(half && __builtin_cpu_supports("f16c"))) << in << "x" << out;
+#endif
+        for (int rows = 1; rows <= 7; ++rows) {
+          std::vector<float> y(size_t(rows) * out, -1.0f);
+          linear.apply(x.data(), rows, y.data());
+          for (int r = 0; r < rows; ++r)
+            for (int o = 0; o < out; ++o) {
+              double ref = b[o];
+              for (int i = 0; i < in; ++i) ref += double(w[size_t(o) * in + i]) * x[size_t(r) * in + i];
+              ASSERT_NEAR(y[size_t(r) * out + o], ref, 1e-5 * (1 + std::abs(ref)))
+                  << (half ? "float16 " : "") << in << "x" << out << " row " << r;
+            }
+        }
       }
     }
   }
@@ -206,6 +331,31 @@ TEST(RuntimeOps, LinearAndLayerNormMatchFloat64Loops) {
   for (float v : x) var += (v - mean) * (v - mean) / dim;
   for (int i = 0; i < dim; ++i)
     EXPECT_NEAR(y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * norm.weight[i] + norm.bias[i], 1e-5);
+}
+
+// GELU (erf form), the vector loop and the scalar function, against float64's erf on random and
+// edge inputs: the rational erf keeps the error near float32's rounding.
+TEST(RuntimeOps, GeluMatchesFloat64Erf) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> x(100000);
+  for (auto& v : x) v = normal(rng);
+  for (float edge : {0.0f, -0.0f, 1e-30f, -1e-30f, 5.37f, -5.37f, 5.38f, -5.38f, 30.0f, -30.0f, 1e30f, -1e30f})
+    x.push_back(edge);
+  auto y = x;
+  sqp::gelu_inplace(y.data(), int(y.size()));
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double ref = 0.5 * double(x[i]) * (1.0 + std::erf(double(x[i]) / std::sqrt(2.0)));
+    const double err = std::abs(y[i] - ref);
+    worst = std::max(worst, err);
+    ASSERT_LE(err, 1e-6 + 2.5e-7 * std::abs(ref)) << "gelu(" << x[i] << ") = " << y[i] << ", expected " << ref;
+    ASSERT_LE(std::abs(sqp::gelu(x[i]) - ref), 1e-6 + 2.5e-7 * std::abs(ref)) << "scalar gelu(" << x[i] << ")";
+  }
+  std::printf("worst |gelu - float64| = %.3g\n", worst);
+  float nan = std::nanf("");
+  sqp::gelu_inplace(&nan, 1);
+  EXPECT_TRUE(std::isnan(nan));
 }
 
 }  // namespace

@@ -1,13 +1,18 @@
 // The runtime acts like LibTorch: for every registered backbone, a model trained for a few
 // steps, exported by `seqrl export`, gives the same actions through runtime/sqp.h as
-// DecisionModel's recurrent acting over a 1000-step recorded episode (≤ 1e-5, float32).
+// DecisionModel's recurrent acting over a 1000-step recorded episode (≤ 1e-5, float32; a
+// float16 export against the model with the matrices the file stores in float16 rounded).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "agents/dt.h"
 #include "models/backbone.h"
 #include "runtime/sqp.h"
+#include "runtime/sqp_file.h"
+#include "runtime/sqp_format.h"
 #include "tests/export/runtime_fixture.h"
 
 namespace fs = std::filesystem;
@@ -24,8 +29,57 @@ std::vector<std::string> registered_backbones() {
   return names;
 }
 
+// The largest |runtime action - LibTorch action| over a 1000-step recorded episode, and its step.
+struct Difference {
+  double worst = 0;
+  int64_t step = 0;
+};
+
+Difference compare_over_recorded_episode(const std::string& file, DecisionModel& model, const PolicyScaling& scaling) {
+  char err[512];
+  Policy rt(sqp_load(file.c_str(), err, sizeof err), sqp_free);
+  EXPECT_TRUE(rt) << err;
+  if (!rt) return {1e9, -1};
+  torch::NoGradGuard no_grad;
+  const int obs_dim = 11, act_dim = 3;
+  EXPECT_EQ(sqp_info(rt.get())->state_dim, obs_dim);
+  // The recorded episode: observations and rewards from a fixed generator; the actions fed
+  // back are LibTorch's, as evaluation feeds them.
+  torch::manual_seed(7);
+  auto observations = (torch::randn({1000, obs_dim}, torch::kFloat64) * 2.0 + 0.5).contiguous();
+  auto rewards = (torch::rand({1000}, torch::kFloat64) * 3.0).contiguous();
+  const double target = 1800, scale = scaling.reward_scale;
+  auto mean = scaling.state_mean.to(torch::kFloat32), std = scaling.state_std.to(torch::kFloat32);
+  auto state = model->begin(1);
+  auto rtg = torch::full({1, 1}, target / scale, torch::kFloat32);
+  EXPECT_EQ(sqp_reset(rt.get(), target), SQP_OK);
+  Difference d;
+  for (int64_t t = 0; t < 1000; ++t) {
+    auto obs = observations[t];
+    auto s = ((obs.to(torch::kFloat32) - mean) / std).unsqueeze(0);
+    auto timestep = torch::full({1}, std::min<int64_t>(t, 499), torch::kInt64);
+    auto expected = model->act(state, rtg, s, timestep).to(torch::kFloat64).contiguous();
+    double action[3];
+    if (sqp_act(rt.get(), obs.data_ptr<double>(), action) != SQP_OK) {
+      ADD_FAILURE() << sqp_error(rt.get());
+      return {1e9, t};
+    }
+    for (int i = 0; i < act_dim; ++i) {
+      double diff = std::abs(action[i] - expected[0][i].item<double>());
+      if (diff > d.worst) d = {diff, t};
+    }
+    model->observe_action(state, expected.to(torch::kFloat32), timestep);
+    auto reward = rewards[t].item<double>();
+    EXPECT_EQ(sqp_observe(rt.get(), expected.data_ptr<double>(), reward), SQP_OK) << sqp_error(rt.get());
+    rtg = rtg - torch::full({1, 1}, reward, torch::kFloat64).to(torch::kFloat32) / scale;
+  }
+  return d;
+}
+
 class RuntimeEquality : public ::testing::TestWithParam<std::string> {};
 
+// float32 files act like LibTorch; float16 files act like LibTorch with the parameters the file
+// stores in float16 rounded (the runtime computes in float32 either way), both to 1e-5.
 TEST_P(RuntimeEquality, ActionsEqualLibTorchRecurrentActingOver1000Steps) {
   const auto backbone = GetParam();
   auto dir = temp_dir("runtime_eq_" + backbone);
@@ -34,6 +88,9 @@ TEST_P(RuntimeEquality, ActionsEqualLibTorchRecurrentActingOver1000Steps) {
   ASSERT_FALSE(run.empty()) << out;
   auto file = export_tiny_run(dir, run, &out);
   ASSERT_FALSE(file.empty()) << out;
+  auto half_file = export_tiny_run(dir, run, &out, "float16");
+  ASSERT_FALSE(half_file.empty()) << out;
+  EXPECT_LT(fs::file_size(half_file), fs::file_size(file) * 0.6);
 
   char err[512];
   Policy rt(sqp_load(file.c_str(), err, sizeof err), sqp_free);
@@ -43,40 +100,31 @@ TEST_P(RuntimeEquality, ActionsEqualLibTorchRecurrentActingOver1000Steps) {
   EXPECT_EQ(info->target_return, 1800);
 
   auto policy = load_trained_policy(run.string(), "cpu");
-  torch::NoGradGuard no_grad;
-  const int obs_dim = 11, act_dim = 3;
-  ASSERT_EQ(info->state_dim, obs_dim);
-  // The recorded episode: observations and rewards from a fixed generator; the actions fed
-  // back are LibTorch's, as evaluation feeds them.
-  torch::manual_seed(7);
-  auto observations = (torch::randn({1000, obs_dim}, torch::kFloat64) * 2.0 + 0.5).contiguous();
-  auto rewards = (torch::rand({1000}, torch::kFloat64) * 3.0).contiguous();
-  const double target = 1800, scale = policy.scaling.reward_scale;
-  auto mean = policy.scaling.state_mean.to(torch::kFloat32), std = policy.scaling.state_std.to(torch::kFloat32);
-  auto state = policy.model->begin(1);
-  auto rtg = torch::full({1, 1}, target / scale, torch::kFloat32);
-  ASSERT_EQ(sqp_reset(rt.get(), target), SQP_OK);
-  double worst = 0;
-  int64_t worst_step = 0;
-  for (int64_t t = 0; t < 1000; ++t) {
-    auto obs = observations[t];
-    auto s = ((obs.to(torch::kFloat32) - mean) / std).unsqueeze(0);
-    auto timestep = torch::full({1}, std::min<int64_t>(t, 499), torch::kInt64);
-    auto expected = policy.model->act(state, rtg, s, timestep).to(torch::kFloat64).contiguous();
-    double action[3];
-    ASSERT_EQ(sqp_act(rt.get(), obs.data_ptr<double>(), action), SQP_OK) << sqp_error(rt.get());
-    for (int i = 0; i < act_dim; ++i) {
-      double diff = std::abs(action[i] - expected[0][i].item<double>());
-      if (diff > worst) worst = diff, worst_step = t;
-    }
-    policy.model->observe_action(state, expected.to(torch::kFloat32), timestep);
-    auto reward = rewards[t].item<double>();
-    ASSERT_EQ(sqp_observe(rt.get(), expected.data_ptr<double>(), reward), SQP_OK) << sqp_error(rt.get());
-    rtg = rtg - torch::full({1, 1}, reward, torch::kFloat64).to(torch::kFloat32) / scale;
+  auto f32 = compare_over_recorded_episode(file, policy.model, policy.scaling);
+  EXPECT_LE(f32.worst, 1e-5) << backbone << ": largest action difference at step " << f32.step;
+  auto half_vs_unrounded = compare_over_recorded_episode(half_file, policy.model, policy.scaling);
+
+  {  // round the parameters the file stores in float16, as it says per tensor
+    std::ifstream in(half_file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto stored = sqp::parse_policy_file(bytes, half_file);
+    torch::NoGradGuard no_grad;
+    int rounded = 0;
+    for (auto& item : policy.model->named_parameters())
+      if (stored.tensors.at(item.key()).dtype == SQP_DTYPE_F16)
+        item.value().copy_(item.value().to(torch::kHalf).to(torch::kFloat32)), ++rounded;
+    EXPECT_GT(rounded, 0);
   }
-  EXPECT_LE(worst, 1e-5) << backbone << ": largest action difference at step " << worst_step;
-  RecordProperty("max_abs_action_difference", std::to_string(worst));
-  std::printf("%s: max |runtime - libtorch| = %.3g (step %ld)\n", backbone.c_str(), worst, long(worst_step));
+  auto f16 = compare_over_recorded_episode(half_file, policy.model, policy.scaling);
+  EXPECT_LE(f16.worst, 1e-5) << backbone
+                             << " (float16 file against the rounded model): largest action difference at step "
+                             << f16.step;
+  RecordProperty("max_abs_action_difference", std::to_string(f32.worst));
+  RecordProperty("max_abs_action_difference_float16", std::to_string(f16.worst));
+  std::printf(
+      "%s: max |runtime - libtorch| = %.3g (step %ld); float16 file: %.3g against the rounded model, %.3g "
+      "against the float32 one\n",
+      backbone.c_str(), f32.worst, long(f32.step), f16.worst, half_vs_unrounded.worst);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackbone, RuntimeEquality, ::testing::ValuesIn(registered_backbones()),
