@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <vector>
 
 #include "core/error.h"
 #include "core/memory.h"
@@ -190,9 +192,22 @@ uint64_t little_endian(const unsigned char* p, int bytes) {
   return v;
 }
 
-// HDF5 1.10 loops forever reading a global heap collection (where variable-length strings live)
-// that holds a free-space object of size 0 or near 2^64: its parser never advances. So the collections are
-// walked here first, the way the library walks them, and such a file is refused.
+// A global heap collection (where variable-length strings live) as libhdf5 1.10 parses it, and
+// the bytes it gives each object.
+struct HeapCollection {
+  size_t offset = 0;                   // in the file
+  std::map<uint64_t, uint64_t> sizes;  // object index -> size
+};
+
+// libhdf5 1.10 trusts global heaps and the vlen descriptors that point into them, so each is checked
+// here first, the way the library reads them, and a file that would make it misbehave is refused:
+// - a free-space object of size 0 or near 2^64 makes its parser loop forever;
+// - an object that runs past its collection is copied out of it all the same;
+// - a descriptor (u32 length, heap address, u32 index) whose length exceeds its object's size
+//   makes it allocate and touch that length (4 GB from a 10 KB file, fuzz/regressions).
+// Descriptors sit in raw data or object headers, which the API does not locate, so they are found
+// by the heap address they hold: a false match would need those exact 8 bytes beside an index of
+// that collection and a length larger than its object.
 void check_global_heaps(const std::string& path, size_t size) {
   if (size < 16) return;
   int fd = ::open(path.c_str(), O_RDONLY);
@@ -206,33 +221,63 @@ void check_global_heaps(const std::string& path, size_t size) {
     ~Unmap() { ::munmap(p, n); }
   } unmap{map, size};
   const auto* file = static_cast<const unsigned char*>(map);
-  // Size of lengths from the superblock (at 0, 512, 1024, ...): byte 14 in versions 0-1, 10 after.
-  int length_size = 8;
+  // Sizes of offsets and lengths from the superblock (at 0, 512, 1024, ...; addresses count from
+  // there): bytes 13 and 14 in versions 0-1, 9 and 10 after.
+  int offset_size = 8, length_size = 8;
+  size_t base = 0;
   for (size_t at = 0; at + 16 <= size; at = at ? at * 2 : 512)
     if (std::memcmp(file + at, "\x89HDF\r\n\x1a\n", 8) == 0) {
       const int v = file[at + 8];
-      const int l = v <= 1 ? file[at + 14] : file[at + 10];
+      const int o = v <= 1 ? file[at + 13] : file[at + 9], l = v <= 1 ? file[at + 14] : file[at + 10];
+      if (o == 2 || o == 4 || o == 8) offset_size = o;
       if (l == 2 || l == 4 || l == 8) length_size = l;
+      base = at;
       break;
     }
+  const auto corrupt = [&](size_t at, const std::string& what) {
+    return Error(path + ": corrupt HDF5 global heap at byte " + std::to_string(at) + " (" + what + ")");
+  };
   const size_t collection_header = 8 + length_size, object_header = 8 + length_size;
   constexpr size_t kMinCollection = 4096;  // H5HG_MINSIZE: anything smaller is not a collection
+  std::vector<HeapCollection> collections;
   for (const unsigned char* p = file;
        (p = static_cast<const unsigned char*>(::memmem(p, size - (p - file), "GCOL", 4))) != nullptr; ++p) {
     const size_t offset = p - file;
     if (offset + collection_header > size || p[4] != 1 || p[5] || p[6] || p[7]) continue;
     const uint64_t bytes = little_endian(p + 8, length_size);
     if (bytes < kMinCollection || bytes > size - offset) continue;
+    HeapCollection collection{offset, {}};
     for (size_t q = collection_header; q + object_header <= bytes;) {
       const uint64_t index = little_endian(p + q, 2), object = little_endian(p + q + 8, length_size);
       const uint64_t need = index > 0 ? object_header + (object + 7) / 8 * 8 : object;
       // The library moves to begin + need: 0 stays put, and a size near 2^64 wraps the pointer
       // back before the object (a free-space object of size -1 did, fuzz/regressions).
       if (need == 0 || need >= (uint64_t(1) << 63))
-        throw Error(path + ": corrupt HDF5 global heap at byte " + std::to_string(offset) + " (an object of size " +
-                    std::to_string(object) + ", which the HDF5 library would read forever)");
-      if (need > bytes - q) break;  // runs past the collection: the library reports that itself
+        throw corrupt(offset,
+                      "an object of size " + std::to_string(object) + ", which the HDF5 library would read forever");
+      if (need > bytes - q)
+        throw corrupt(offset, "an object of " + std::to_string(object) + " bytes runs past its collection of " +
+                                  std::to_string(bytes));
+      if (index > 0) collection.sizes[index] = object;
       q += need;
+    }
+    if (!collection.sizes.empty() && offset >= base) collections.push_back(std::move(collection));
+  }
+  for (const auto& collection : collections) {
+    unsigned char address[8];
+    for (int i = 0; i < offset_size; ++i)
+      address[i] = static_cast<unsigned char>((collection.offset - base) >> (8 * i));
+    for (const unsigned char* p = file;
+         (p = static_cast<const unsigned char*>(::memmem(p, size - (p - file), address, offset_size))) != nullptr;
+         ++p) {
+      const size_t at = p - file;
+      if (at < 4 || at + offset_size + 4 > size) continue;
+      const auto object = collection.sizes.find(little_endian(p + offset_size, 4));
+      const uint64_t length = little_endian(p - 4, 4);
+      if (object != collection.sizes.end() && length > object->second)
+        throw Error(path + ": corrupt variable-length data at byte " + std::to_string(at - 4) + " (it declares " +
+                    std::to_string(length) + " elements, but the global heap object it points to holds " +
+                    std::to_string(object->second) + " bytes)");
     }
   }
 }

@@ -164,6 +164,39 @@ TEST_F(HostileDataset, GlobalHeapThatWouldLoopTheLibraryIsRefused) {
   }
 }
 
+// A variable-length string whose descriptor declares more characters than its heap object holds:
+// libhdf5 1.10 would allocate and touch the declared length. The file is refused before HDF5 reads it.
+TEST_F(HostileDataset, StringLongerThanItsHeapObjectIsRefused) {
+  const std::vector<EpisodeSpec> eps = {{6, End::Timeout}, {4, End::Terminal}};
+  const auto path = (dir_ / "minari_vlen.hdf5").string();
+  write_minari(path, make_arrays(11, 3, eps, 3), eps, "Hopper-v5", false);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t heap = bytes.find("GCOL");
+  ASSERT_NE(heap, std::string::npos) << "the env_spec string lives in a global heap";
+  // The descriptors pointing into it: u32 length, the collection's 8-byte address, u32 index.
+  const std::string address(reinterpret_cast<const char*>(&heap), 8);  // little-endian host
+  size_t patched = 0;
+  for (size_t at = bytes.find(address); at != std::string::npos; at = bytes.find(address, at + 1))
+    if (at >= 4 && at != heap) {
+      for (int i = 0; i < 4; ++i) bytes[at - 4 + i] = i == 3 ? '\x7f' : '\x00';  // 2^31 - 2^24 characters
+      ++patched;
+    }
+  ASSERT_GT(patched, 0u);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto msg = load_error(path);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "refused without reading it";
+  EXPECT_NE(msg.find(path + ": corrupt variable-length data at byte "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("it declares 2130706432 elements"), std::string::npos) << msg;
+}
+
 // The inputs fuzz_dataset found (fuzz/regressions/): each is one clear error, quickly.
 TEST(FuzzRegressions, EveryFoundDatasetIsAClearError) {
   const char* crashed = "the HDF5 library crashed reading this file (";
@@ -172,7 +205,12 @@ TEST(FuzzRegressions, EveryFoundDatasetIsAClearError) {
       {"dataset-global-heap-loop.hdf5", "corrupt HDF5 global heap"},                       // hung in H5Aread
       {"dataset-global-heap-size-minus-1.hdf5", "corrupt HDF5 global heap at byte 8128"},  // hung in H5Aread
       {"dataset-float-76-bytes.hdf5", "stored float type is 76 bytes wide"},               // ASan: read past a chunk
-      {"dataset-segv-local-heap.hdf5", "the HDF5 library crashed reading this file (signal "},  // SIGSEGV in libhdf5
+      // SIGSEGV in libhdf5 (session 6); since refused before it reads the file.
+      {"dataset-segv-local-heap.hdf5", "an object of 1191186392 bytes runs past its collection of 4096"},
+      // libhdf5 allocated and touched the 4 GB the string declared (8 GB of memory, 20 s).
+      {"dataset-vlen-length-past-heap-object.hdf5",
+       "corrupt variable-length data at byte 2792 (it declares 4278190086 elements, but the global heap object it "
+       "points to holds 6 bytes)"},
       // libhdf5 reads past the object header decoding these enums (ASan in fuzz_dataset): under
       // ASan the reading child dies first; without it the type check names the dataset.
       {"dataset-enum-base-wider-than-enum.hdf5",
