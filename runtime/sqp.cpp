@@ -16,6 +16,7 @@
 
 #include "runtime/mixer.h"
 #include "runtime/sqp_file.h"
+#include "runtime/sqp_format.h"
 
 namespace {
 
@@ -89,7 +90,15 @@ sqp_policy::sqp_policy(const PolicyFile& f)
   for (auto* buffer : {&tokens, &normed, &mixed}) buffer->resize(size_t(kMaxTokens) * dim);
   hidden.resize(size_t(kMaxTokens) * mlp);
   head.resize(act_dim);
-  info = {backbone.c_str(), env.c_str(), state_dim, act_dim, dim, f.layers, f.reward_scale, f.target_return};
+  info = {backbone.c_str(),
+          env.c_str(),
+          state_dim,
+          act_dim,
+          dim,
+          f.layers,
+          f.reward_scale,
+          f.target_return,
+          f.dtype == SQP_DTYPE_F16 ? "float16" : "float32"};
 }
 
 void sqp_policy::act(const double* obs, double* action) {

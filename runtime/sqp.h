@@ -31,6 +31,7 @@ typedef struct sqp_info_t {
   int state_dim, act_dim, dim, layers;
   double reward_scale;  /* returns-to-go are divided by it */
   double target_return; /* the default target (unscaled) */
+  const char* weights;  /* "float32", or "float16": the weight matrices as stored (seqrl export --dtype) */
 } sqp_info_t;
 
 /* Loads and checks a policy file. Returns NULL on failure with a one-line message in

@@ -103,6 +103,7 @@ TEST(PolicyFile, ExportedFileLoadsWithItsHeader) {
   EXPECT_EQ(info->layers, 2);
   EXPECT_EQ(info->reward_scale, 1000);
   EXPECT_EQ(info->target_return, 1800);
+  EXPECT_STREQ(info->weights, "float32");
   EXPECT_EQ(bytes.substr(0, 8), SQP_MAGIC);
   sqp_free(p);
 }
@@ -147,6 +148,11 @@ TEST(PolicyFile, Float16ExportRoundsTheWeightMatricesOnly) {
     auto half = encode_policy(model, unit_scaling(), "hopper", 1800, PolicyDtype::float16);
     EXPECT_LT(half.size(), full.size() * 0.65) << backbone;
     EXPECT_EQ(load_error(half), "");
+    char err[512];
+    sqp_policy* p = sqp_load_memory(half.data(), half.size(), "half.sqp", err, sizeof err);
+    ASSERT_NE(p, nullptr) << err;
+    EXPECT_STREQ(sqp_info(p)->weights, "float16");
+    sqp_free(p);
     auto file = sqp::parse_policy_file(half, "half.sqp");
     EXPECT_EQ(file.dtype, SQP_DTYPE_F16);
     EXPECT_EQ(sqp::parse_policy_file(full, "full.sqp").dtype, SQP_DTYPE_F32);
