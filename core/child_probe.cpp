@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 
@@ -117,15 +118,26 @@ std::string describe(int status) {
   return "exit status " + std::to_string(WEXITSTATUS(status));
 }
 
-// Waits for the reply byte: 'F' is finished, the end of the socket is a child that died.
-ProbeOutcome await_reply(int fd, double timeout_seconds) {
+// Resident bytes of process `pid` (0 if it cannot be read).
+int64_t resident_bytes(pid_t pid) {
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * int64_t(::sysconf(_SC_PAGESIZE));
+}
+
+// Waits for the reply byte: 'F' is finished, the end of the socket is a child that died. The
+// child's memory is looked at between waits of 50 ms: some corrupt files make libhdf5
+// allocate until the machine runs out (fuzz/regressions).
+ProbeOutcome await_reply(int fd, pid_t pid, double timeout_seconds, int64_t rss_limit) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_seconds);
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return ProbeOutcome::timed_out;
+    if (resident_bytes(pid) > rss_limit) return ProbeOutcome::out_of_memory;
     pollfd p{fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 50)));
     if (ready < 0 && errno != EINTR)
       throw Error(std::string("cannot wait for the reader process: poll: ") + std::strerror(errno));
     if (ready <= 0) continue;
@@ -183,19 +195,20 @@ void ProbeWorker::start() {
   pid_ = pid;
   fd_ = sv[0];
   served_ = 0;
+  start_rss_ = resident_bytes(parent);  // what the child shares from the fork
 }
 
 ProbeResult ProbeWorker::end_child(ProbeOutcome outcome) {
-  if (outcome == ProbeOutcome::timed_out) ::kill(pid_, SIGKILL);
+  if (outcome != ProbeOutcome::crashed) ::kill(pid_, SIGKILL);
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   forget_child();
-  if (outcome == ProbeOutcome::timed_out) return {outcome, ""};
+  if (outcome != ProbeOutcome::crashed) return {outcome, ""};
   return {outcome, describe(status)};
 }
 
-ProbeResult ProbeWorker::run(const std::vector<std::string>& args, double timeout_seconds) {
+ProbeResult ProbeWorker::run(const std::vector<std::string>& args, double timeout_seconds, int64_t memory_limit_bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (pid_ >= 0 && owner_ != ::getpid()) forget_child();  // the parent's child, inherited by a fork
   for (;;) {
@@ -211,13 +224,14 @@ ProbeResult ProbeWorker::run(const std::vector<std::string>& args, double timeou
     }
     ProbeOutcome outcome;
     try {
-      outcome = await_reply(fd_, timeout_seconds);
+      outcome = await_reply(fd_, pid_, timeout_seconds, start_rss_ + memory_limit_bytes);
     } catch (const Error&) {
       end_child(ProbeOutcome::timed_out);  // killed: nothing waits for it any more
       throw;
     }
     if (outcome == ProbeOutcome::finished) {
       ++served_;
+      if (resident_bytes(pid_) > start_rss_ + kRecycleBytes) end_child(ProbeOutcome::timed_out);  // leaks: retire it
       return {outcome, ""};
     }
     ProbeResult result = end_child(outcome);

@@ -9,6 +9,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -16,7 +17,7 @@
 
 namespace seqrl {
 
-enum class ProbeOutcome { finished, crashed, timed_out };
+enum class ProbeOutcome { finished, crashed, timed_out, out_of_memory };
 
 struct ProbeResult {
   ProbeOutcome outcome = ProbeOutcome::finished;
@@ -34,11 +35,15 @@ class ProbeWorker {
   ProbeWorker(const ProbeWorker&) = delete;
   ProbeWorker& operator=(const ProbeWorker&) = delete;
 
-  // One request, in the child. A verdict other than `finished` from a child that had served
-  // earlier requests is checked again on a fresh child, so what an earlier input left behind
-  // in the child cannot condemn this one. Thread-safe. Throws seqrl::Error if no child can be
-  // started.
-  ProbeResult run(const std::vector<std::string>& args, double timeout_seconds);
+  // One request, in the child. The child is killed when it runs past timeout_seconds
+  // (timed_out) or grows by more than memory_limit_bytes of resident memory (out_of_memory;
+  // checked every 50 ms). A verdict other than `finished` from a child that had served earlier
+  // requests is checked again on a fresh child, so what an earlier input left behind in the
+  // child cannot condemn this one; for the same reason a child that has grown by more than
+  // kRecycleBytes over its requests is replaced after one. Thread-safe. Throws seqrl::Error if
+  // no child can be started.
+  ProbeResult run(const std::vector<std::string>& args, double timeout_seconds, int64_t memory_limit_bytes);
+  static constexpr int64_t kRecycleBytes = int64_t(512) << 20;
 
   // The current child's process id, or -1 when none runs (it starts on the first request).
   pid_t child_pid() const;
@@ -54,6 +59,7 @@ class ProbeWorker {
   pid_t pid_ = -1;
   int fd_ = -1;
   int served_ = 0;
+  int64_t start_rss_ = 0;  // the child's resident bytes when it started (inherited from the fork)
 };
 
 }  // namespace seqrl

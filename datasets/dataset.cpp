@@ -10,6 +10,7 @@
 
 #include "core/child_probe.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/stats.h"
 #include "datasets/checked_read.h"
 #include "datasets/hdf5_io.h"
@@ -144,15 +145,22 @@ Dataset load_dataset(const std::string& path_arg, const std::string& env_arg, co
   // read runs at well over 20 MB/s; the limit leaves a minute beyond that.
   static ProbeWorker reader(
       [](const std::vector<std::string>& a) { read_dataset(a.at(0), a.at(1), a.at(2), a.at(3)); });
+  // Memory: 2 GiB, and 64 bytes per stored byte for what compression expands (D4RL's gzip'd
+  // columns expand 2-10x; a column of zeros 1000x, but that is small), within 3/4 of this machine.
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   const double limit = 60.0 + (ec ? 0.0 : double(bytes) / 20e6);
-  const auto probe = reader.run({path, path_arg, env_arg, env_key}, limit);
+  const int64_t memory =
+      std::min<int64_t>((int64_t(2) << 30) + (ec ? 0 : 64 * int64_t(bytes)), physical_memory_bytes() / 4 * 3);
+  const auto probe = reader.run({path, path_arg, env_arg, env_key}, limit, memory);
   if (probe.outcome == ProbeOutcome::crashed)
     throw Error(path + ": the HDF5 library crashed reading this file (" + probe.detail + "); the file is corrupt");
   if (probe.outcome == ProbeOutcome::timed_out)
     throw Error(path + ": reading this file did not finish in " + std::to_string(int(limit)) +
                 " s (the HDF5 library loops on some corrupt files); the file is corrupt");
+  if (probe.outcome == ProbeOutcome::out_of_memory)
+    throw Error(path + ": reading this file took more than " + gib_text(double(memory)) +
+                " of memory (the HDF5 library allocates without bound on some corrupt files); the file is corrupt");
   return read_dataset(path, path_arg, env_arg, env_key);
 }
 
