@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -149,6 +150,30 @@ void check_declared_size(hid_t dset, const std::vector<int64_t>& shape, int64_t 
   if (lying)
     throw Error(where + ": declares shape " + dims + " (" + std::to_string(declared) + " bytes) but the file stores " +
                 std::to_string(real) + " bytes for it (file truncated or corrupt)");
+  if (layout == H5D_CHUNKED) {
+    // libhdf5 1.10 keeps per-chunk state while it reads, and with a chunk rank that differs from
+    // the data's it reads chunk sizes from garbage: a 21 KB file made it allocate until the
+    // machine ran out (fuzz/regressions). Each stored chunk costs the file an index entry and
+    // some compressed bytes, so a file holds at most about one chunk per 8 stored bytes.
+    hsize_t chunk[H5S_MAX_RANK];
+    const int chunk_rank = H5Pget_chunk(plist.get(), H5S_MAX_RANK, chunk);
+    if (chunk_rank != int(shape.size()))
+      throw Error(where + ": stored chunk layout has rank " + std::to_string(chunk_rank) + " but the data has rank " +
+                  std::to_string(shape.size()) + " (file corrupt)");
+    int64_t chunks = 1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (chunk[i] == 0 || chunk[i] > (hsize_t(1) << 62))
+        throw Error(where + ": stored chunk size " + std::to_string(chunk[i]) + " in dimension " + std::to_string(i) +
+                    " (file corrupt)");
+      const int64_t along = (shape[i] + int64_t(chunk[i]) - 1) / int64_t(chunk[i]);
+      if (__builtin_mul_overflow(chunks, along, &chunks)) chunks = std::numeric_limits<int64_t>::max();
+    }
+    const int64_t most = std::max<int64_t>(64, real / 8);
+    if (chunks > most)
+      throw Error(where + ": declares shape " + dims + " in " + std::to_string(chunks) +
+                  " chunks, but the file stores " + std::to_string(real) + " bytes for it, enough for at most " +
+                  std::to_string(most) + " (file truncated or corrupt)");
+  }
   if (const int64_t memory = physical_memory_bytes(); in_memory > memory)
     throw Error(where + ": declares shape " + dims + " (" + gib_text(double(in_memory)) +
                 " in memory), more than this machine's " + gib_text(double(memory)) + " of memory");

@@ -208,6 +208,10 @@ TEST(FuzzRegressions, EveryFoundDatasetIsAClearError) {
       // SIGSEGV in libhdf5 (session 6); since refused before it reads the file.
       {"dataset-segv-local-heap.hdf5", "an object of 1191186392 bytes runs past its collection of 4096"},
       // libhdf5 allocated and touched the 4 GB the string declared (8 GB of memory, 20 s).
+      // A rank-0 dataspace over a rank-2 chunk layout: libhdf5 allocated until the machine ran
+      // out, or not, depending on where its garbage chunk sizes came from (ASLR).
+      {"dataset-chunk-rank-differs-from-data.hdf5",
+       "observations: stored chunk layout has rank 2 but the data has rank 0 (file corrupt)"},
       {"dataset-vlen-length-past-heap-object.hdf5",
        "corrupt variable-length data at byte 2792 (it declares 4278190086 elements, but the global heap object it "
        "points to holds 6 bytes)"},
@@ -245,7 +249,7 @@ TEST_F(HostileDataset, D4rlMetadataAndFileNameMustAgree) {
 }
 
 // A valid file whose `observations` declares `rows` rows but stores none (never written).
-void write_declared_rows(const std::string& path, int64_t rows, bool chunked) {
+void write_declared_rows(const std::string& path, int64_t rows, bool chunked, hsize_t chunk_rows = 1024) {
   auto a = make_arrays(11, 3, {{10, End::Timeout}}, 5);
   write_d4rl(path, a);
   auto f = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
@@ -254,7 +258,7 @@ void write_declared_rows(const std::string& path, int64_t rows, bool chunked) {
   h5::Handle space(H5Screate_simple(2, dims, nullptr));
   h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
   if (chunked) {
-    hsize_t chunk[2] = {1024, 11};
+    hsize_t chunk[2] = {chunk_rows, 11};
     H5Pset_chunk(dcpl.get(), 2, chunk);
     H5Pset_deflate(dcpl.get(), 4);
   }
@@ -275,6 +279,14 @@ TEST_F(HostileDataset, DeclaredSizeBeyondStorageIsCheckedBeforeAllocating) {
   // data; contiguous storage must hold every declared byte.
   write_declared_rows(file("hopper.hdf5"), 10, false);
   EXPECT_NE(load_error(file("hopper.hdf5")).find("stores 0 bytes"), std::string::npos);
+  // 880 KB declared is plausible for compressed chunks, but not in 20,000 chunks with no bytes
+  // stored: libhdf5 keeps state per chunk (fuzz/regressions).
+  write_declared_rows(file("hopper.hdf5"), 20'000, true, 1);
+  auto msg = load_error(file("hopper.hdf5"));
+  EXPECT_NE(msg.find("observations: declares shape 20000 x 11 in 20000 chunks, but the file stores 0 bytes for it, "
+                     "enough for at most 64"),
+            std::string::npos)
+      << msg;
 }
 
 }  // namespace
