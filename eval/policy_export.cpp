@@ -55,12 +55,15 @@ void put_values(std::string& out, const torch::Tensor& tensor, const std::string
   }
 }
 
-}  // namespace
-
+// Whether a float16 export stores parameter `name` (of `rank` dims) in binary16: every tensor of
+// rank >= 2 but the backbone's float32_parameters (models/backbone.h); vectors (biases, norms,
+// per-channel decays) stay float32, they are few bytes.
 bool stored_as_float16(const std::string& name, int64_t rank, const std::vector<std::string>& float32_parameters) {
   const auto leaf = name.substr(name.rfind('.') + 1);  // whole name if it has no '.'
   return rank >= 2 && std::find(float32_parameters.begin(), float32_parameters.end(), leaf) == float32_parameters.end();
 }
+
+}  // namespace
 
 std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, const std::string& env,
                           double target_return, PolicyDtype dtype) {

@@ -2,7 +2,6 @@
 // LibTorch-free runtime (layout: runtime/sqp_format.h, reader: runtime/sqp.h).
 #pragma once
 #include <string>
-#include <vector>
 
 #include "eval/evaluate.h"
 #include "models/decision_model.h"
@@ -13,11 +12,6 @@ namespace seqrl {
 // matrices in binary16, halving the bytes a step streams (the runtime still computes in
 // float32), and acts like the model with those matrices rounded to float16.
 enum class PolicyDtype { float32, float16 };
-
-// Whether a float16 export stores parameter `name` (of `rank` dims) in binary16: every tensor of
-// rank >= 2 but the backbone's float32_parameters (models/backbone.h); vectors (biases, norms,
-// per-channel decays) stay float32, they are few bytes.
-bool stored_as_float16(const std::string& name, int64_t rank, const std::vector<std::string>& float32_parameters);
 
 // The file's bytes: header, state normalization (float32), then every named parameter of
 // `model` in `dtype`. Throws seqrl::Error if a weight is not finite (or beyond float16's range),
