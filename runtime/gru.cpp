@@ -1,7 +1,5 @@
 // torch::nn::GRU cell: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n),
 // h = (1 − z) ⊙ n + z ⊙ h   (x_· = W_i· x + b_i·, h_· = W_h· h + b_h·).
-#include <cmath>
-
 #include "runtime/torch_rnn.h"
 
 namespace sqp {
@@ -13,13 +11,14 @@ class Gru : public TorchRnn {
   void reset() override { std::fill(h_.begin(), h_.end(), 0.0f); }
 
  private:
-  void cell(const float* x, const float* h) override {
+  void cell(float* x, float* h) override {
     const int H = hidden_;
-    for (int j = 0; j < H; ++j) {
-      float r = sigmoid(x[j] + h[j]), z = sigmoid(x[H + j] + h[H + j]);
-      float n = std::tanh(x[2 * H + j] + r * h[2 * H + j]);
-      h_[j] = (1.0f - z) * n + z * h_[j];
-    }
+    float *r = x, *z = x + H, *n = x + 2 * H;
+    for (int j = 0; j < 2 * H; ++j) x[j] += h[j];
+    sigmoid_inplace(x, 2 * H);
+    for (int j = 0; j < H; ++j) n[j] += r[j] * h[2 * H + j];
+    tanh_inplace(n, H);
+    for (int j = 0; j < H; ++j) h_[j] = (1.0f - z[j]) * n[j] + z[j] * h_[j];
   }
 };
 

@@ -1,6 +1,4 @@
 // torch::nn::LSTM cell: i, f, o = σ(x_· + h_·), g = tanh(x_g + h_g), c = f c + i g, h = o tanh(c).
-#include <cmath>
-
 #include "runtime/torch_rnn.h"
 
 namespace sqp {
@@ -15,14 +13,16 @@ class Lstm : public TorchRnn {
   }
 
  private:
-  void cell(const float* x, const float* h) override {
+  void cell(float* x, float* h) override {
     const int H = hidden_;
-    for (int j = 0; j < H; ++j) {
-      float i = sigmoid(x[j] + h[j]), f = sigmoid(x[H + j] + h[H + j]);
-      float g = std::tanh(x[2 * H + j] + h[2 * H + j]), o = sigmoid(x[3 * H + j] + h[3 * H + j]);
-      c_[j] = f * c_[j] + i * g;
-      h_[j] = o * std::tanh(c_[j]);
-    }
+    float *i = x, *f = x + H, *g = x + 2 * H, *o = x + 3 * H;
+    for (int j = 0; j < 4 * H; ++j) x[j] += h[j];
+    sigmoid_inplace(x, 2 * H);
+    tanh_inplace(g, H);
+    sigmoid_inplace(o, H);
+    for (int j = 0; j < H; ++j) g[j] = c_[j] = f[j] * c_[j] + i[j] * g[j];
+    tanh_inplace(g, H);  // g now holds tanh(c)
+    for (int j = 0; j < H; ++j) h_[j] = o[j] * g[j];
   }
   std::vector<float> c_;
 };

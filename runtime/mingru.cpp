@@ -4,9 +4,9 @@
 namespace sqp {
 namespace {
 
-float mingru_cell(float h, const float* pre, int j, int hidden) {
-  float z = sigmoid(pre[j]);
-  return (1.0f - z) * h + z * min_rnn_g(pre[hidden + j]);
+float mingru_cell(float h, const float* gates, int j, int hidden) {
+  const float z = gates[j];
+  return (1.0f - z) * h + z * gates[hidden + j];
 }
 
 }  // namespace

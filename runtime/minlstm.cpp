@@ -4,9 +4,9 @@
 namespace sqp {
 namespace {
 
-float minlstm_cell(float h, const float* pre, int j, int hidden) {
-  float f = sigmoid(pre[j]), i = sigmoid(pre[hidden + j]);
-  return (f * h + i * min_rnn_g(pre[2 * hidden + j])) / (f + i);
+float minlstm_cell(float h, const float* gates, int j, int hidden) {
+  const float f = gates[j], i = gates[hidden + j];
+  return (f * h + i * gates[2 * hidden + j]) / (f + i);
 }
 
 }  // namespace

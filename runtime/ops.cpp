@@ -144,11 +144,14 @@ SQP_F16C_TARGET void linear_half_kernel(const Linear& l, const float* x, int n, 
 
 }  // namespace
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-void gelu_inplace(float* x, int n) {
+SQP_ELEMENTWISE_CLONES void gelu_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = gelu(x[i]);
+}
+SQP_ELEMENTWISE_CLONES void sigmoid_inplace(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = sigmoid(x[i]);
+}
+SQP_ELEMENTWISE_CLONES void tanh_inplace(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = tanh_poly(x[i]);
 }
 
 Linear Linear::from(const float* weight, const float* bias, int in, int out) {
@@ -189,12 +192,26 @@ LayerNorm LayerNorm::load(const PolicyFile& f, const std::string& name, int dim)
   return {f.get(name + ".weight", {dim}), f.get(name + ".bias", {dim})};
 }
 
+namespace {
+
+// Σ f(x[i]) in float64 over 8 running sums, so that the loop vectorizes without reassociating
+// a single sum (which GCC does only under -ffast-math).
+template <class F>
+double sum8(const float* x, size_t n, F f) {
+  double lanes[8] = {};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) lanes[k] += f(x[i + k]);
+  for (; i < n; ++i) lanes[0] += f(x[i]);
+  return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+}
+
+}  // namespace
+
 void LayerNorm::apply(const float* x, float* y) const {
   const size_t n = weight.size();
-  double sum = 0, sq = 0;
-  for (size_t i = 0; i < n; ++i) sum += x[i];
-  const double mean = sum / double(n);
-  for (size_t i = 0; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
+  const double mean = sum8(x, n, [](float v) { return double(v); }) / double(n);
+  const double sq = sum8(x, n, [mean](float v) { return (v - mean) * (v - mean); });
   const float inv = float(1.0 / std::sqrt(sq / double(n) + 1e-5));
   const float m = float(mean);
   for (size_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv * weight[i] + bias[i];

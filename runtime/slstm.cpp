@@ -43,7 +43,7 @@ class Slstm : public Mixer {
           for (int j = 0; j < d; ++j) gates_[g][hh * d + j] = p[g * dim_ + hh * d + j] + mixed_[g * d + j];
       }
       for (int j = 0; j < dim_; ++j) {
-        const float z = std::tanh(gates_[0][j]), log_i = gates_[1][j];
+        const float z = tanh_poly(gates_[0][j]), log_i = gates_[1][j];
         const float log_f = log_sigmoid(gates_[2][j]), o = sigmoid(gates_[3][j]);
         const float m = std::fmax(log_f + m_[j], log_i);
         const float keep = std::exp(log_f + m_[j] - m), write = std::exp(log_i - m);

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "eval/policy_export.h"
+#include "runtime/min_rnn.h"
 #include "runtime/ops.h"
 #include "runtime/sqp.h"
 #include "runtime/sqp_format.h"
@@ -327,16 +328,64 @@ TEST(RuntimeOps, LinearAndLayerNormMatchFloat64Loops) {
       }
     }
   }
-  const int dim = 37;
-  sqp::LayerNorm norm{std::vector<float>(dim), std::vector<float>(dim)};
-  std::vector<float> x(dim), y(dim);
-  for (int i = 0; i < dim; ++i) norm.weight[i] = normal(rng), norm.bias[i] = normal(rng), x[i] = 3 + 2 * normal(rng);
-  norm.apply(x.data(), y.data());
-  double mean = 0, var = 0;
-  for (float v : x) mean += v / double(dim);
-  for (float v : x) var += (v - mean) * (v - mean) / dim;
-  for (int i = 0; i < dim; ++i)
-    EXPECT_NEAR(y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * norm.weight[i] + norm.bias[i], 1e-5);
+  for (int dim : {37, 128}) {  // a tail after the 8-wide sums, and none
+    sqp::LayerNorm norm{std::vector<float>(dim), std::vector<float>(dim)};
+    std::vector<float> x(dim), y(dim);
+    for (int i = 0; i < dim; ++i) norm.weight[i] = normal(rng), norm.bias[i] = normal(rng), x[i] = 3 + 2 * normal(rng);
+    norm.apply(x.data(), y.data());
+    double mean = 0, var = 0;
+    for (float v : x) mean += v / double(dim);
+    for (float v : x) var += (v - mean) * (v - mean) / dim;
+    for (int i = 0; i < dim; ++i)
+      EXPECT_NEAR(y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * norm.weight[i] + norm.bias[i], 1e-5) << dim;
+  }
+}
+
+// e^x, σ, tanh and minGRU's g, the vector loops and the scalar functions, against float64 on
+// random and edge inputs. exp_poly is exact to float32's rounding inside [−87, 88] and clamps
+// outside it, which leaves σ and tanh within 1e-37 of their limits there.
+TEST(RuntimeOps, ExpSigmoidTanhAndGMatchFloat64) {
+  std::mt19937 rng(6);
+  std::vector<float> x;
+  for (float scale : {0.1f, 3.0f, 40.0f}) {
+    std::normal_distribution<float> normal(0.0f, scale);
+    for (int i = 0; i < 50000; ++i) x.push_back(normal(rng));
+  }
+  for (float edge : {0.0f,  -0.0f,  1e-30f, -1e-30f, 0.25f,  -0.25f,  0.2499999f, -0.2499999f, 86.9f,    -86.9f,
+                     87.0f, -87.0f, 88.0f,  -88.0f,  100.0f, -100.0f, 1e30f,      -1e30f,      INFINITY, -INFINITY})
+    x.push_back(edge);
+  auto sig = x, tanh = x, g = x;
+  sqp::sigmoid_inplace(sig.data(), int(sig.size()));
+  sqp::tanh_inplace(tanh.data(), int(tanh.size()));
+  sqp::min_rnn_g_inplace(g.data(), int(g.size()));
+  double worst_exp = 0, worst_sigmoid = 0, worst_tanh = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i];
+    if (v >= -87 && v <= 88) {
+      const double ref = std::exp(v), err = std::abs(sqp::exp_poly(x[i]) - ref) / ref;
+      worst_exp = std::max(worst_exp, err);
+      ASSERT_LE(err, 2.5e-7) << "exp(" << x[i] << ")";
+    }
+    const double sigmoid = 1.0 / (1.0 + std::exp(-v)), tanh_ref = std::tanh(v);
+    const double sigmoid_err = std::abs(sig[i] - sigmoid), tanh_err = std::abs(tanh[i] - tanh_ref);
+    worst_sigmoid = std::max(worst_sigmoid, sigmoid_err / (sigmoid + 1e-30));
+    worst_tanh = std::max(worst_tanh, tanh_err / (std::abs(tanh_ref) + 1e-30));
+    ASSERT_LE(sigmoid_err, 3e-7 * sigmoid + 1e-37) << "sigmoid(" << x[i] << ") = " << sig[i];
+    ASSERT_LE(tanh_err, 6e-7 * std::abs(tanh_ref) + 1e-37) << "tanh(" << x[i] << ") = " << tanh[i];
+    ASSERT_LE(std::abs(sqp::sigmoid(x[i]) - sigmoid), 3e-7 * sigmoid + 1e-37) << "scalar sigmoid(" << x[i] << ")";
+    ASSERT_LE(std::abs(sqp::tanh_poly(x[i]) - tanh_ref), 6e-7 * std::abs(tanh_ref) + 1e-37)
+        << "scalar tanh(" << x[i] << ")";
+    const double g_ref = v >= 0 ? v + 0.5 : sigmoid;
+    ASSERT_TRUE(g[i] == g_ref || std::abs(g[i] - g_ref) <= 3e-7 * std::abs(g_ref) + 1e-37)  // g(∞) = ∞
+        << "g(" << x[i] << ") = " << g[i];
+  }
+  std::printf("worst relative error: exp %.3g, sigmoid %.3g, tanh %.3g\n", worst_exp, worst_sigmoid, worst_tanh);
+  float nan[3] = {std::nanf(""), std::nanf(""), std::nanf("")};
+  sqp::sigmoid_inplace(&nan[0], 1);
+  sqp::tanh_inplace(&nan[1], 1);
+  sqp::min_rnn_g_inplace(&nan[2], 1);
+  for (float v : nan) EXPECT_TRUE(std::isnan(v));
+  EXPECT_TRUE(std::isnan(sqp::exp_poly(std::nanf(""))));
 }
 
 // GELU (erf form), the vector loop and the scalar function, against float64's erf on random and
