@@ -28,22 +28,33 @@ inline __attribute__((always_inline)) void linear_block(const Linear& l, const f
     for (int j = 0; j < OB && o0 + j < l.out; ++j) y[t * y_stride + o0 + j] = acc[t][j];
 }
 
-template <int T>
-inline __attribute__((always_inline)) void linear_rows(const Linear& l, const float* x, int x_stride, float* y,
-                                                       int y_stride) {
-  int o = 0;
-  for (; o + 32 <= l.out_padded; o += 32) linear_block<T, 32>(l, x, x_stride, y, y_stride, o);
-  for (; o < l.out_padded; o += 8) linear_block<T, 8>(l, x, x_stride, y, y_stride, o);
+// Rows go through a kernel 3 at a time (a step's a_{t-1}, R_t and s_t tokens), then the 2 or 1
+// left. Rows is a struct whose template run<T> handles T rows; always_inline keeps a caller's
+// target (a clone for AVX2, say) on the loop.
+template <class Rows>
+inline __attribute__((always_inline)) void by_row_groups(const Linear& l, const float* x, int n, float* y, int x_stride,
+                                                         int y_stride) {
+  for (; n >= 3; n -= 3, x += 3 * x_stride, y += 3 * y_stride) Rows::template run<3>(l, x, x_stride, y, y_stride);
+  if (n == 2) Rows::template run<2>(l, x, x_stride, y, y_stride);
+  if (n == 1) Rows::template run<1>(l, x, x_stride, y, y_stride);
 }
+
+struct LinearRows {
+  template <int T>
+  static inline __attribute__((always_inline)) void run(const Linear& l, const float* x, int x_stride, float* y,
+                                                        int y_stride) {
+    int o = 0;
+    for (; o + 32 <= l.out_padded; o += 32) linear_block<T, 32>(l, x, x_stride, y, y_stride, o);
+    for (; o < l.out_padded; o += 8) linear_block<T, 8>(l, x, x_stride, y, y_stride, o);
+  }
+};
 
 // AVX2+FMA where the CPU has it, a portable build otherwise (one binary for any x86-64).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 void linear_kernel(const Linear& l, const float* x, int n, float* y, int x_stride, int y_stride) {
-  for (; n >= 3; n -= 3, x += 3 * x_stride, y += 3 * y_stride) linear_rows<3>(l, x, x_stride, y, y_stride);
-  if (n == 2) linear_rows<2>(l, x, x_stride, y, y_stride);
-  if (n == 1) linear_rows<1>(l, x, x_stride, y, y_stride);
+  by_row_groups<LinearRows>(l, x, n, y, x_stride, y_stride);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -114,31 +125,30 @@ SQP_AVX512_TARGET inline void half_block512(const Linear& l, const float* x, int
     }
 }
 
-template <int T>
-SQP_AVX512_TARGET void half_rows512(const Linear& l, const float* x, int x_stride, float* y, int y_stride) {
-  int o = 0;
-  for (; o + 64 <= l.out_padded; o += 64) half_block512<T, 4>(l, x, x_stride, y, y_stride, o);
-  for (; o < l.out_padded; o += 8) half_block<T, 1>(l, x, x_stride, y, y_stride, o);
-}
+struct HalfRows512 {
+  template <int T>
+  SQP_AVX512_TARGET static void run(const Linear& l, const float* x, int x_stride, float* y, int y_stride) {
+    int o = 0;
+    for (; o + 64 <= l.out_padded; o += 64) half_block512<T, 4>(l, x, x_stride, y, y_stride, o);
+    for (; o < l.out_padded; o += 8) half_block<T, 1>(l, x, x_stride, y, y_stride, o);
+  }
+};
 
-template <int T>
-SQP_F16C_TARGET void half_rows(const Linear& l, const float* x, int x_stride, float* y, int y_stride) {
-  int o = 0;
-  for (; o + 32 <= l.out_padded; o += 32) half_block<T, 4>(l, x, x_stride, y, y_stride, o);
-  for (; o < l.out_padded; o += 8) half_block<T, 1>(l, x, x_stride, y, y_stride, o);
-}
+struct HalfRows {
+  template <int T>
+  SQP_F16C_TARGET static void run(const Linear& l, const float* x, int x_stride, float* y, int y_stride) {
+    int o = 0;
+    for (; o + 32 <= l.out_padded; o += 32) half_block<T, 4>(l, x, x_stride, y, y_stride, o);
+    for (; o < l.out_padded; o += 8) half_block<T, 1>(l, x, x_stride, y, y_stride, o);
+  }
+};
 
 SQP_F16C_TARGET void linear_half_kernel(const Linear& l, const float* x, int n, float* y, int x_stride, int y_stride) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) {
-    for (; n >= 3; n -= 3, x += 3 * x_stride, y += 3 * y_stride) half_rows512<3>(l, x, x_stride, y, y_stride);
-    if (n == 2) half_rows512<2>(l, x, x_stride, y, y_stride);
-    if (n == 1) half_rows512<1>(l, x, x_stride, y, y_stride);
-    return;
-  }
-  for (; n >= 3; n -= 3, x += 3 * x_stride, y += 3 * y_stride) half_rows<3>(l, x, x_stride, y, y_stride);
-  if (n == 2) half_rows<2>(l, x, x_stride, y, y_stride);
-  if (n == 1) half_rows<1>(l, x, x_stride, y, y_stride);
+  if (avx512)
+    by_row_groups<HalfRows512>(l, x, n, y, x_stride, y_stride);
+  else
+    by_row_groups<HalfRows>(l, x, n, y, x_stride, y_stride);
 }
 #endif
 
