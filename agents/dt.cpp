@@ -5,6 +5,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 
 #include "agents/checkpoint.h"
 #include "core/atomic_file.h"
@@ -362,6 +363,15 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   report.step = step;
   report.final = final;
   report.best_during_training = best;
+  const auto st = dataset_stats(data);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  report.data = DataScore{st.transitions,
+                          st.terminal_episodes + st.timeout_episodes > 0 ? st.terminal_episodes + st.timeout_episodes
+                                                                         : st.episodes,  // what the mean is over
+                          st.return_mean,
+                          st.return_std,
+                          st.has_normalized ? st.normalized_mean : nan,
+                          st.has_normalized ? st.normalized_std : nan};
   write_eval_report((fs::path(run_dir) / "eval.json").string(), report);
   // After eval.json: a run that failed writing it redoes the final evaluation on resume, and its
   // rows must not be there twice.

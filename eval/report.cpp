@@ -99,17 +99,25 @@ json to_json(const EvalReport& report) {
                      {"normalized", numbers(r.normalized)},
                      {"lengths", numbers(r.lengths)},
                      {"seconds", number(r.seconds)}});
-  return {{"schema", kSchema},
-          {"env", report.env},
-          {"dataset", report.dataset},
-          {"backbone", report.backbone},
-          {"train_context", report.train_context},
-          {"seed", report.seed},
-          {"eval_seed", report.eval_seed},
-          {"checkpoint", report.checkpoint},
-          {"step", report.step},
-          {"final", final},
-          {"best_during_training", to_json(report.best_during_training)}};
+  json out = {{"schema", kSchema},
+              {"env", report.env},
+              {"dataset", report.dataset},
+              {"backbone", report.backbone},
+              {"train_context", report.train_context},
+              {"seed", report.seed},
+              {"eval_seed", report.eval_seed},
+              {"checkpoint", report.checkpoint},
+              {"step", report.step},
+              {"final", final},
+              {"best_during_training", to_json(report.best_during_training)}};
+  if (const auto& d = report.data)
+    out["data"] = {{"transitions", d->transitions},
+                   {"episodes", d->episodes},
+                   {"return_mean", number(d->return_mean)},
+                   {"return_std", number(d->return_std)},
+                   {"normalized_mean", number(d->normalized_mean)},
+                   {"normalized_std", number(d->normalized_std)}};
+  return out;
 }
 
 std::vector<BestScore> best_scores_from_json(const json& j, const std::string& source) {
@@ -151,6 +159,13 @@ EvalReport eval_report_from_json(const json& j, const std::string& source) {
     r.final.push_back(std::move(e));
   }
   r.best_during_training = best_scores_from_json(get_list(j, "best_during_training", source), source);
+  if (j.contains("data")) {
+    const auto& d = j.at("data");
+    const std::string where = source + ": data";
+    r.data = DataScore{get_int(d, "transitions", where),        get_int(d, "episodes", where),
+                       get_number(d, "return_mean", where),     get_number(d, "return_std", where),
+                       get_number(d, "normalized_mean", where), get_number(d, "normalized_std", where)};
+  }
   return r;
 }
 

@@ -18,7 +18,10 @@
 //       ...],
 //     "best_during_training": [  // per (target, mode): the best evaluation while training
 //       {"target": 1800, "mode": "window", "step": 1000,              // (empty for `seqrl eval`)
-//        "normalized_mean": .., "normalized_std": .., "return_mean": ..}, ...]
+//        "normalized_mean": .., "normalized_std": .., "return_mean": ..}, ...],
+//     "data": {"transitions": 1000000, "episodes": 2186,   // the training data's own score: its
+//              "return_mean": .., "return_std": ..,       // finished episodes (`seqrl train` only;
+//              "normalized_mean": .., "normalized_std": ..}  // null normalized for Minari data)
 //   }
 //
 // Scores are D4RL normalized (0 random, 100 expert); std is the population std over episodes.
@@ -26,6 +29,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,12 +44,20 @@ struct BestScore {
   double normalized_mean = 0, normalized_std = 0, return_mean = 0;
 };
 
+// The behaviour data's own return, which D4RL papers print beside an agent's score: over the
+// training file's finished episodes. normalized_* are NaN where the data has no D4RL reference.
+struct DataScore {
+  int64_t transitions = 0, episodes = 0;
+  double return_mean = 0, return_std = 0, normalized_mean = 0, normalized_std = 0;
+};
+
 struct EvalReport {
   std::string env, dataset, backbone, train_context, checkpoint;
   int seed = 0, eval_seed = 0;
   int64_t step = 0;
   std::vector<EvalResult> final;
   std::vector<BestScore> best_during_training;
+  std::optional<DataScore> data;  // absent in `seqrl eval` reports and in runs from before 2026-12-03
 };
 
 // Keeps, per (target, mode), the evaluation with the highest normalized mean.

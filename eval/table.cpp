@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -36,6 +37,44 @@ std::string join_values(const std::set<std::string>& values) {
   return out;
 }
 
+bool same_data(const DataScore& a, const DataScore& b) {
+  return a.transitions == b.transitions && a.episodes == b.episodes && a.return_mean == b.return_mean;
+}
+
+// The training data of a dataset's runs. Runs under one label trained on different files (a
+// suite file regenerated after a new expert, say) would be averaged as if they were one
+// dataset's: that gets a note, and no data score.
+std::optional<DataScore> common_data(const std::string& dataset, const std::map<std::string, const RunScore*>& chosen,
+                                     std::vector<std::string>& notes) {
+  std::optional<DataScore> data;
+  std::string first_dir, conflicts;
+  for (const auto& [dir, s] : chosen) {
+    if (s->dataset != dataset || !s->data) continue;
+    if (!data) {
+      data = s->data, first_dir = dir;
+    } else if (!same_data(*data, *s->data)) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "; %lld transitions, return %.1f in %s", (long long)s->data->transitions,
+                    s->data->return_mean, dir.c_str());
+      conflicts += buf;
+    }
+  }
+  if (conflicts.empty()) return data;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%lld transitions, return %.1f in %s", (long long)data->transitions, data->return_mean,
+                first_dir.c_str());
+  notes.push_back(dataset + ": the runs were trained on different files (" + buf + conflicts +
+                  "); their scores are averaged as one dataset's");
+  return std::nullopt;
+}
+
+std::string data_text(const std::optional<DataScore>& d) {
+  if (!d || std::isnan(d->normalized_mean)) return "–";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f ± %.1f", d->normalized_mean, d->normalized_std);
+  return buf;
+}
+
 }  // namespace
 
 std::vector<RunScore> read_run_scores(const std::vector<std::string>& paths) {
@@ -48,6 +87,7 @@ std::vector<RunScore> read_run_scores(const std::vector<std::string>& paths) {
     base.dataset = run.dataset;
     base.backbone = run.backbone;
     base.seed = run.seed;
+    base.data = run.eval.data;
     for (const auto& [k, v] : run.config)
       if (!is_bookkeeping_key(k) && !is_axis_key(k)) base.settings[k] = v;
     for (const auto& r : run.eval.final) {
@@ -145,6 +185,7 @@ ScoreTable aggregate_scores(const std::vector<RunScore>& scores, const std::stri
   t.best = t.final;
   for (size_t i = 0; i < t.datasets.size(); ++i) {
     t.paper.push_back(paper_score(t.datasets[i]));
+    t.data.push_back(common_data(t.datasets[i], chosen, t.notes));
     for (size_t j = 0; j < t.columns.size(); ++j) {
       auto it = groups.find({t.datasets[i], t.columns[j].label});
       if (it == groups.end()) continue;
@@ -185,14 +226,14 @@ std::string table_markdown(const ScoreTable& t, bool show_paper) {
   std::ostringstream out;
   auto one = [&](const char* label, const std::vector<std::vector<TableCell>>& cells) {
     out << "### " << label << " (D4RL normalized score, mean ± std over seeds; mode " << t.mode << ", target "
-        << t.target_choice << ")\n\n| dataset |";
+        << t.target_choice << ")\n\n| dataset | data |";
     for (const auto& c : t.columns) out << " " << c.label << " |";
     if (show_paper) out << " DT paper |";
-    out << "\n|---|";
+    out << "\n|---|---|";
     for (size_t j = 0; j < t.columns.size() + (show_paper ? 1 : 0); ++j) out << "---|";
     out << "\n";
     for (size_t i = 0; i < t.datasets.size(); ++i) {
-      out << "| " << t.datasets[i] << " |";
+      out << "| " << t.datasets[i] << " | " << data_text(t.data[i]) << " |";
       for (size_t j = 0; j < t.columns.size(); ++j) out << " " << cell_text(cells[i][j]) << " |";
       if (show_paper) out << " " << (std::isnan(t.paper[i]) ? std::string("–") : number_text(t.paper[i])) << " |";
       out << "\n";
@@ -201,7 +242,8 @@ std::string table_markdown(const ScoreTable& t, bool show_paper) {
   };
   one("Final", t.final);
   one("Best during training", t.best);
-  out << "(n) = number of seeds.";
+  out << "(n) = number of seeds. data: the training file's own normalized return (its behaviour policy), mean ± std "
+         "over its finished episodes.";
   if (show_paper) out << " DT paper: Chen et al. 2021, Table 2 (D4RL datasets only; – for other data).";
   out << "\n";
   for (const auto& n : t.notes) out << "Note: " << n << "\n";
@@ -210,7 +252,7 @@ std::string table_markdown(const ScoreTable& t, bool show_paper) {
 
 std::string table_csv(const ScoreTable& t) {
   std::ostringstream out;
-  out << "dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper\n";
+  out << "dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper,data_mean,data_std\n";
   for (size_t i = 0; i < t.datasets.size(); ++i)
     for (size_t j = 0; j < t.columns.size(); ++j) {
       const auto &f = t.final[i][j], &b = t.best[i][j];
@@ -223,7 +265,13 @@ std::string table_csv(const ScoreTable& t) {
       }
       out << t.datasets[i] << "," << t.columns[j].backbone << "," << label << "," << t.mode << "," << t.target_choice
           << "," << f.seeds << "," << f.mean << "," << f.std << "," << b.mean << "," << b.std << ","
-          << (std::isnan(t.paper[i]) ? std::string() : number_text(t.paper[i])) << "\n";
+          << (std::isnan(t.paper[i]) ? std::string() : number_text(t.paper[i])) << ",";
+      const auto& d = t.data[i];
+      if (d && !std::isnan(d->normalized_mean))
+        out << d->normalized_mean << "," << d->normalized_std;
+      else
+        out << ",";
+      out << "\n";
     }
   return out.str();
 }

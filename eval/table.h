@@ -8,6 +8,7 @@
 // settings that differ only between cells are listed under the table.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct RunScore {
   double target = 0;
   double final_normalized = 0, best_normalized = 0;
   std::map<std::string, std::string> settings;  // resolved config minus seed, bookkeeping and the axes
+  std::optional<DataScore> data;                // the training data's own score (eval.json "data")
 };
 
 // Reads every finished run (eval.json) at or below the paths; runs still going are skipped.
@@ -44,6 +46,8 @@ struct ScoreTable {
   std::vector<TableColumn> columns;                 // sorted by backbone, then settings
   std::vector<std::vector<TableCell>> final, best;  // [dataset][column]
   std::vector<double> paper;                        // [dataset]: the DT paper's score, NaN if none
+  std::vector<std::optional<DataScore>> data;       // [dataset]: its runs' training data; none if unknown
+                                                    // or if they were trained on different files (a note)
   std::vector<std::string> notes;                   // e.g. settings that differ between cells
 };
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "datasets/dataset.h"
 #include "dt_fixture.h"
 
 namespace fs = std::filesystem;
@@ -92,8 +93,9 @@ TEST(TrainSeeds, TwoSeedsInParallelGiveTwoRunsThatTheTableAggregates) {
   std::getline(csv, row);
   EXPECT_FALSE(std::getline(csv, extra)) << "one dataset x backbone cell expected";
   auto cells = csv_cells(row);
-  // dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper (empty: not D4RL)
-  ASSERT_EQ(cells.size(), 10u) << row;
+  // dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper (empty: not D4RL),
+  // data_mean,data_std
+  ASSERT_EQ(cells.size(), 13u) << row;
   EXPECT_EQ(cells[0], "hopper-synthetic");
   EXPECT_EQ(cells[1], "mingru");
   EXPECT_EQ(cells[5], "2");
@@ -102,6 +104,16 @@ TEST(TrainSeeds, TwoSeedsInParallelGiveTwoRunsThatTheTableAggregates) {
   EXPECT_NEAR(std::stod(cells[6]), mean, 1e-4 * (1 + std::abs(mean))) << row;
   EXPECT_NEAR(std::stod(cells[7]), std, 1e-4 * (1 + std)) << row;
   EXPECT_GT(std, 0);
+
+  // Beside the scores, the training file's own (behaviour) score, as `seqrl train` recorded it.
+  const auto st = dataset_stats(load_dataset((dir / "hopper-synthetic.hdf5").string()));
+  ASSERT_TRUE(st.has_normalized);
+  EXPECT_NEAR(std::stod(cells[11]), st.normalized_mean, 1e-4 * (1 + std::abs(st.normalized_mean))) << row;
+  EXPECT_NEAR(std::stod(cells[12]), st.normalized_std, 1e-4 * (1 + st.normalized_std)) << row;
+  auto data = YAML::LoadFile((runs.at(0) / "eval.json").string())["data"];
+  EXPECT_EQ(data["transitions"].as<int64_t>(), st.transitions);
+  EXPECT_EQ(data["episodes"].as<int64_t>(), st.terminal_episodes + st.timeout_episodes);
+  EXPECT_DOUBLE_EQ(data["return_mean"].as<double>(), st.return_mean);
   fs::remove_all(dir);
 }
 

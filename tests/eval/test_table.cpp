@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "eval/evaluate.h"
 #include "eval/report.h"
@@ -141,9 +142,72 @@ TEST_F(TableTest, MarkdownAndCsvLabelFinalAndBest) {
   auto md = table_markdown(t);
   EXPECT_NE(md.find("### Final"), std::string::npos);
   EXPECT_NE(md.find("### Best during training"), std::string::npos);
-  EXPECT_NE(md.find("| hopper-medium | 70.0 ± 8.2 (3) | 55.0 (1) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| hopper-medium | – | 70.0 ± 8.2 (3) | 55.0 (1) |"), std::string::npos) << md;  // no data score
   auto csv = table_csv(t);
   EXPECT_NE(csv.find("hopper-medium,mingru,mingru,window,first,3,70,"), std::string::npos) << csv;
+}
+
+// Gives a run's eval.json the training data's score, as `seqrl train` writes it.
+void set_data(const fs::path& run, int64_t transitions, double return_mean, double normalized_mean) {
+  auto report = read_eval_report((run / "eval.json").string());
+  report.data = DataScore{transitions, 7, return_mean, 10.0, normalized_mean, 2.5};
+  write_eval_report((run / "eval.json").string(), report);
+}
+
+TEST_F(TableTest, TheDataColumnIsTheTrainingFilesOwnScore) {
+  for (const char* run : {"a", "b", "c", "nested/d"}) set_data(root / run, 1000, 1193.3, 37.3);
+  set_data(root / "e", 2000, 2572.5, 56.0);
+  auto t = aggregate_scores(read_run_scores({root.string()}), "window", "first");
+  ASSERT_EQ(t.data.size(), 2u);
+  ASSERT_TRUE(t.data[0] && t.data[1]);
+  EXPECT_EQ(t.data[1]->transitions, 2000);
+  EXPECT_TRUE(t.notes.empty());
+  auto md = table_markdown(t);
+  EXPECT_NE(md.find("| dataset | data | mingru | transformer |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| hopper-medium | 37.3 ± 2.5 | 70.0 ± 8.2 (3) | 55.0 (1) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| walker2d-medium | 56.0 ± 2.5 | – | 75.0 (1) |"), std::string::npos) << md;
+  auto csv = table_csv(t);
+  EXPECT_NE(csv.find("paper,data_mean,data_std\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("hopper-medium,mingru,mingru,window,first,3,70,8.16497,76.6667,4.71405,67.6,37.3,2.5\n"),
+            std::string::npos)
+      << csv;
+
+  // Round trip, and a run from before the data score keeps reading.
+  auto back = read_eval_report((root / "e" / "eval.json").string());
+  ASSERT_TRUE(back.data);
+  EXPECT_EQ(back.data->episodes, 7);
+  EXPECT_DOUBLE_EQ(back.data->return_mean, 2572.5);
+  fake_run(root / "old", "hopper-medium", "gru", 0, 1, 1, 1);
+  EXPECT_FALSE(read_eval_report((root / "old" / "eval.json").string()).data);
+}
+
+// A suite file made again (a new expert) under the same name: runs on the old and the new file
+// must not pass for one dataset's seeds without a word.
+TEST_F(TableTest, RunsTrainedOnDifferentFilesUnderOneNameAreNamed) {
+  set_data(root / "a", 1999833, 2848.1, 62.0);
+  set_data(root / "b", 1999833, 3425.5, 74.6);
+  auto t = aggregate_scores(read_run_scores({root.string()}), "window", "first");
+  EXPECT_FALSE(t.data[0]) << "no data score for a row of mixed files";
+  ASSERT_EQ(t.notes.size(), 1u);
+  EXPECT_NE(t.notes[0].find("hopper-medium: the runs were trained on different files"), std::string::npos)
+      << t.notes[0];
+  EXPECT_NE(t.notes[0].find((root / "a").string()), std::string::npos) << t.notes[0];
+  EXPECT_NE(t.notes[0].find((root / "b").string()), std::string::npos) << t.notes[0];
+  EXPECT_NE(table_markdown(t).find("| hopper-medium | – |"), std::string::npos);
+}
+
+TEST_F(TableTest, ABadDataScoreIsNamed) {
+  auto path = (root / "a" / "eval.json").string();
+  auto text = read_file(path);
+  text.insert(text.rfind('}'), ", \"data\": {\"transitions\": \"many\"}");
+  write_file_atomic(path, text);
+  try {
+    read_eval_report(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": data: key 'transitions': expected an integer"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(TableTest, BrokenEvalJsonIsNamed) {
