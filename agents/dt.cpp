@@ -366,8 +366,7 @@ int train_decision_model(const DtConfig& c, const std::string& run_dir, bool res
   const auto st = dataset_stats(data);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   report.data = DataScore{st.transitions,
-                          st.terminal_episodes + st.timeout_episodes > 0 ? st.terminal_episodes + st.timeout_episodes
-                                                                         : st.episodes,  // what the mean is over
+                          st.return_episodes,
                           st.return_mean,
                           st.return_std,
                           st.has_normalized ? st.normalized_mean : nan,

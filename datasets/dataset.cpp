@@ -184,6 +184,7 @@ DatasetStats dataset_stats(const Dataset& ds) {
     st.tail_length = ds.episodes.back().length;
   if (rets.empty())
     for (const auto& ep : ds.episodes) rets.push_back(ep.ret);
+  st.return_episodes = int64_t(rets.size());
   if (!rets.empty()) {
     std::tie(st.return_mean, st.return_std) = mean_std(rets);
     st.return_min = *std::min_element(rets.begin(), rets.end());

@@ -65,7 +65,8 @@ struct DatasetStats {
   int64_t timeout_episodes = 0;   // ended by time limit (and not terminal)
   int64_t unfinished_episodes = 0;
   int64_t tail_length = 0;  // rows of the unfinished last episode (0 if none)
-  // Returns over finished episodes (all episodes if none is finished).
+  // Returns over finished episodes (all episodes if none is finished); return_episodes counts them.
+  int64_t return_episodes = 0;
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
   int64_t length_min = 0, length_max = 0;
   bool has_normalized = false;                     // false for Minari data: not comparable with D4RL

@@ -46,24 +46,24 @@ bool same_data(const DataScore& a, const DataScore& b) {
 // dataset's: that gets a note, and no data score.
 std::optional<DataScore> common_data(const std::string& dataset, const std::map<std::string, const RunScore*>& chosen,
                                      std::vector<std::string>& notes) {
+  auto describe = [](const DataScore& d, const std::string& dir) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%lld transitions, return %.1f in ", (long long)d.transitions, d.return_mean);
+    return buf + dir;
+  };
   std::optional<DataScore> data;
-  std::string first_dir, conflicts;
+  std::string files;  // "; "-joined descriptions, the first run's first
+  bool differ = false;
   for (const auto& [dir, s] : chosen) {
     if (s->dataset != dataset || !s->data) continue;
     if (!data) {
-      data = s->data, first_dir = dir;
+      data = s->data, files = describe(*data, dir);
     } else if (!same_data(*data, *s->data)) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "; %lld transitions, return %.1f in %s", (long long)s->data->transitions,
-                    s->data->return_mean, dir.c_str());
-      conflicts += buf;
+      differ = true, files += "; " + describe(*s->data, dir);
     }
   }
-  if (conflicts.empty()) return data;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%lld transitions, return %.1f in %s", (long long)data->transitions, data->return_mean,
-                first_dir.c_str());
-  notes.push_back(dataset + ": the runs were trained on different files (" + buf + conflicts +
+  if (!differ) return data;
+  notes.push_back(dataset + ": the runs were trained on different files (" + files +
                   "); their scores are averaged as one dataset's");
   return std::nullopt;
 }
