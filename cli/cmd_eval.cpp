@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "agents/checkpoint.h"
 #include "agents/dt.h"
 #include "cli/command.h"
@@ -14,6 +16,25 @@ namespace seqrl::cli {
 namespace {
 namespace fs = std::filesystem;
 
+// Episode 0 of every (target, mode), one CSV row per step:
+//   target,mode,step,rtg,obs_0..obs_{n-1},action_0..action_{m-1},reward
+// rtg is the scaled return-to-go the policy was conditioned on; obs the raw observation it saw.
+std::string trace_csv(const std::vector<EvalResult>& results) {
+  std::string csv = "target,mode,step,rtg";
+  const auto& first = results.front();
+  for (size_t i = 0; i < first.trace_obs.front().size(); ++i) csv += fmt::format(",obs_{}", i);
+  for (size_t i = 0; i < first.trace_action.front().size(); ++i) csv += fmt::format(",action_{}", i);
+  csv += ",reward\n";
+  for (const auto& r : results)
+    for (size_t t = 0; t < r.trace_reward.size(); ++t) {
+      csv += fmt::format("{:.17g},{},{},{:.17g}", r.target, r.mode, t, r.trace_rtg[t]);
+      for (double v : r.trace_obs[t]) csv += fmt::format(",{:.17g}", v);
+      for (double v : r.trace_action[t]) csv += fmt::format(",{:.17g}", v);
+      csv += fmt::format(",{:.17g}\n", r.trace_reward[t]);
+    }
+  return csv;
+}
+
 struct EvalArgs {
   std::string path;
   int episodes = 0;  // 0: the run's eval.episodes
@@ -21,7 +42,7 @@ struct EvalArgs {
   std::vector<double> targets;
   int seed = -1;  // -1: the run's eval.seed
   std::string device = "auto";
-  std::string out;
+  std::string out, trace;
   bool runtime = false;
   std::string dtype = "float32";
 };
@@ -43,6 +64,9 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--dtype", a->dtype, "With --runtime: the exported weights, float32 or float16 (as `seqrl export`)")
       ->check(CLI::IsMember({"float32", "float16"}));
   cmd->add_option("--out", a->out, "Write the results as JSON here (default: RUN/eval-step<N>.json)");
+  cmd->add_option("--trace", a->trace,
+                  "Also write episode 0 of each target and mode step by step as CSV here "
+                  "(target,mode,step,rtg,obs_*,action_*,reward)");
   cmd->callback([a, cmd] {
     auto policy = load_trained_policy(a->path, a->device);
     const auto& c = policy.config;
@@ -75,6 +99,10 @@ void add_eval(CLI::App& app) {
     auto out = !a->out.empty() ? a->out : (run / ("eval-step" + std::to_string(policy.step) + ".json")).string();
     write_eval_report(out, report);
     std::cout << "wrote " << out << "\n";
+    if (!a->trace.empty()) {
+      write_file_atomic(a->trace, trace_csv(results));
+      std::cout << "wrote " << a->trace << "\n";
+    }
   });
 }
 

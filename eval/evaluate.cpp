@@ -79,7 +79,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   History history;
   struct {
     std::vector<double> rtg, reward;
-    std::vector<std::vector<double>> action;
+    std::vector<std::vector<double>> obs, action;
   } trace;
   auto state = model->begin(n);
   const int64_t max_steps = envs.spec().max_episode_steps;
@@ -127,7 +127,9 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
     auto before = envs.done();
     if (!before[0]) {
       auto a0 = action[0].to(torch::kCPU, torch::kFloat64).contiguous();
+      auto o0 = obs[0].to(torch::kCPU, torch::kFloat64).contiguous();
       trace.rtg.push_back(rtg[0][0].item<double>());
+      trace.obs.emplace_back(o0.data_ptr<double>(), o0.data_ptr<double>() + o0.numel());
       trace.action.emplace_back(a0.data_ptr<double>(), a0.data_ptr<double>() + a0.numel());
     }
     auto out = envs.step(action.to(torch::kCPU, torch::kFloat64));
@@ -160,6 +162,7 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   for (double r : returns) result.normalized.push_back(d4rl_normalized_score(settings.env, r));
   result.trace_rtg = std::move(trace.rtg);
   result.trace_reward = std::move(trace.reward);
+  result.trace_obs = std::move(trace.obs);
   result.trace_action = std::move(trace.action);
   std::tie(result.return_mean, result.return_std) = mean_std(result.returns);
   std::tie(result.normalized_mean, result.normalized_std) = mean_std(result.normalized);

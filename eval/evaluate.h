@@ -47,9 +47,10 @@ struct EvalResult {
   double return_mean = 0, return_std = 0, normalized_mean = 0, normalized_std = 0;
   double seconds = 0;  // wall time of the episodes (acting and env steps)
   // Episode 0, step by step while it runs: the (scaled) return-to-go the policy was
-  // conditioned on, the reward received and the action taken — for checking the protocol.
+  // conditioned on, the raw observation it saw, the action taken and the reward received —
+  // for checking the protocol and for seeing how an episode ends (`seqrl eval --trace`).
   std::vector<double> trace_rtg, trace_reward;
-  std::vector<std::vector<double>> trace_action;
+  std::vector<std::vector<double>> trace_obs, trace_action;
 };
 
 // Runs `settings.episodes` episodes to termination or the time limit.

@@ -1,9 +1,13 @@
 // `seqrl eval --runtime`: the same episodes acted through the runtime score what LibTorch's
-// recurrent acting scores.
+// recurrent acting scores. `seqrl eval --trace`: episode 0 step by step, consistent with the
+// report and with the env.
 #include <gtest/gtest.h>
 
 #include <yaml-cpp/yaml.h>
 #include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 #include "core/atomic_file.h"
 #include "tests/export/runtime_fixture.h"
@@ -54,6 +58,77 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
   EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --dtype float16 --episodes 1", &out), 2)
       << out;
   EXPECT_NE(out.find("--dtype applies to --runtime only"), std::string::npos) << out;
+}
+
+std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+  return cells;
+}
+
+TEST(EvalCli, TraceIsEpisodeZeroStepByStep) {
+  auto dir = temp_dir("eval_trace");
+  std::string out;
+  auto run = train_tiny_run(dir, "mingru", &out);
+  ASSERT_FALSE(run.empty()) << out;
+  auto json = (dir / "eval.json").string(), trace = (dir / "trace.csv").string();
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() +
+                            " --mode both --episodes 2 --seed 7 --target 1800 --out " + json + " --trace " + trace,
+                        &out),
+            0)
+      << out;
+  const double scale = YAML::LoadFile((run / "config.yaml").string())["train"]["reward_scale"].as<double>();
+  std::ifstream in(trace);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto header = csv_cells(line);
+  ASSERT_EQ(header.size(), 4u + 11 + 3 + 1) << line;  // Hopper: 11 observations, 3 actions
+  EXPECT_EQ(header[3], "rtg");
+  EXPECT_EQ(header[4], "obs_0");
+  EXPECT_EQ(header[15], "action_0");
+  EXPECT_EQ(header.back(), "reward");
+  std::map<std::string, std::vector<std::vector<double>>> rows;  // mode -> rows after the mode cell
+  while (std::getline(in, line)) {
+    auto cells = csv_cells(line);
+    ASSERT_EQ(cells.size(), header.size()) << line;
+    EXPECT_EQ(std::stod(cells[0]), 1800.0);
+    auto& r = rows[cells[1]];
+    EXPECT_EQ(std::stoul(cells[2]), r.size()) << line;
+    std::vector<double> values;
+    for (size_t i = 3; i < cells.size(); ++i) values.push_back(std::stod(cells[i]));
+    r.push_back(values);
+  }
+  ASSERT_EQ(rows.size(), 2u);
+  // The reset observation episode 0 saw is the env's own for seed 7 (`seqrl rollout`'s row 0).
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " rollout --env hopper --policy random --seed 7 --steps 1", &out), 0)
+      << out;
+  std::stringstream rollout(out);
+  std::getline(rollout, line);  // header
+  std::getline(rollout, line);
+  const auto reset = csv_cells(line);
+  for (const auto& result : YAML::LoadFile(json)["final"]) {
+    const auto& r = rows[result["mode"].as<std::string>()];
+    ASSERT_EQ(double(r.size()), result["lengths"][0].as<double>()) << result["mode"];
+    for (int i = 0; i < 11; ++i)  // the VecEnv hands the policy float32 observations
+      EXPECT_NEAR(r[0][1 + i], std::stod(reset[1 + i]), 1e-6 * (1 + std::abs(std::stod(reset[1 + i])))) << "obs_" << i;
+    double received = 0, rtg = 1800 / scale;
+    for (size_t t = 0; t < r.size(); ++t) {
+      EXPECT_NEAR(r[t][0], rtg, 1e-5) << "rtg at step " << t;  // the policy's float32 return-to-go
+      for (int i = 0; i < 3; ++i) EXPECT_LE(std::abs(r[t][12 + i]), 1.0);
+      received += r[t].back();
+      rtg -= r[t].back() / scale;
+    }
+    EXPECT_NEAR(received, result["returns"][0].as<double>(), 1e-9 * (1 + std::abs(received)));
+  }
+  // A trace that cannot be written is one error naming it.
+  auto bad = (dir / "no-such-folder" / "trace.csv").string();
+  EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --episodes 1 --out " + json +
+                            " --trace " + bad,
+                        &out),
+            1)
+      << out;
+  EXPECT_NE(out.find(bad), std::string::npos) << out;
 }
 
 TEST(ExportCli, CheckpointOptionPicksThatCheckpoint) {
