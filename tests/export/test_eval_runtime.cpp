@@ -123,10 +123,10 @@ TEST(EvalCli, TraceIsEpisodeZeroStepByStep) {
   }
   // A trace that cannot be written is one error naming it.
   auto bad = (dir / "no-such-folder" / "trace.csv").string();
-  EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --episodes 1 --out " + json +
-                            " --trace " + bad,
-                        &out),
-            1)
+  EXPECT_EQ(
+      run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --episodes 1 --out " + json + " --trace " + bad,
+                  &out),
+      1)
       << out;
   EXPECT_NE(out.find(bad), std::string::npos) << out;
 }
