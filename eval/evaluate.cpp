@@ -126,11 +126,13 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
     }
     auto before = envs.done();
     if (!before[0]) {
-      auto a0 = action[0].to(torch::kCPU, torch::kFloat64).contiguous();
-      auto o0 = obs[0].to(torch::kCPU, torch::kFloat64).contiguous();
+      auto row0 = [](const torch::Tensor& x) {
+        auto r = x[0].to(torch::kCPU, torch::kFloat64).contiguous();
+        return std::vector<double>(r.data_ptr<double>(), r.data_ptr<double>() + r.numel());
+      };
       trace.rtg.push_back(rtg[0][0].item<double>());
-      trace.obs.emplace_back(o0.data_ptr<double>(), o0.data_ptr<double>() + o0.numel());
-      trace.action.emplace_back(a0.data_ptr<double>(), a0.data_ptr<double>() + a0.numel());
+      trace.obs.push_back(row0(obs));
+      trace.action.push_back(row0(action));
     }
     auto out = envs.step(action.to(torch::kCPU, torch::kFloat64));
     if (settings.mode == "recurrent") model->observe_action(state, action, timestep);

@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "datasets/d4rl_writer.h"
 
@@ -51,6 +53,14 @@ inline std::string tiny_yaml(const std::string& data, int64_t steps, int64_t che
          "  log_every: 5\n  checkpoint_every: " +
          std::to_string(checkpoint_every) +
          "\n  eval_every: 0\neval:\n  episodes: 1\n  modes: window\nrun:\n  threads: 1\n";
+}
+
+// "a,b,c" -> cells (CSV without quoting, as seqrl writes it).
+inline std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+  return cells;
 }
 
 inline std::string write_text(const std::filesystem::path& path, const std::string& text) {

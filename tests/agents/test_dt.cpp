@@ -62,9 +62,7 @@ std::vector<double> metric_column(const std::string& run_dir, size_t col) {
   std::getline(in, line);
   std::vector<double> out;
   while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    const auto cells = csv_cells(line);
     if (col < cells.size() && !cells[col].empty()) out.push_back(std::stod(cells[col]));
   }
   return out;
@@ -246,12 +244,7 @@ TEST(DtResume, KilledWithSigkillAndResumedGivesBitIdenticalParameters) {
   auto csv_rows = [](const std::string& run) {
     std::istringstream in(read_file((fs::path(run) / "metrics.csv").string()));
     std::vector<std::vector<std::string>> rows;
-    for (std::string line; std::getline(in, line);) {
-      std::vector<std::string> cells;
-      std::stringstream ss(line);
-      for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-      rows.push_back(cells);
-    }
+    for (std::string line; std::getline(in, line);) rows.push_back(csv_cells(line));
     return rows;
   };
   auto ra = csv_rows(ref.string()), rb = csv_rows(run_b);

@@ -54,14 +54,6 @@ double mean_of(const YAML::Node& list) {
   return sum / double(list.size());
 }
 
-// "a,b,c" -> cells.
-std::vector<std::string> csv_cells(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-  return cells;
-}
-
 bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
 
 TEST(TrainSeeds, TwoSeedsInParallelGiveTwoRunsThatTheTableAggregates) {

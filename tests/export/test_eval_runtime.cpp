@@ -60,13 +60,6 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
   EXPECT_NE(out.find("--dtype applies to --runtime only"), std::string::npos) << out;
 }
 
-std::vector<std::string> csv_cells(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-  return cells;
-}
-
 TEST(EvalCli, TraceIsEpisodeZeroStepByStep) {
   auto dir = temp_dir("eval_trace");
   std::string out;
