@@ -105,20 +105,24 @@ double actor_difference(const std::string& a_path, const std::string& b_path) {
 }
 
 // The medium or expert file of the same env, made first if it is not there yet.
-std::string ensure_part(Suite& suite, const std::string& env, const std::string& kind) {
+std::string ensure_part(Suite& suite, const std::string& env, const std::string& kind, bool accept_mismatch) {
   std::string name = env + "-" + kind;
   std::string path = suite_file(name);
   if (fs::is_regular_file(path)) {
     const auto& e = suite.find(name);
     if (e.recorded) {
       auto diff = compare_stats(stats_of_file(path, env), *e.recorded);
-      if (!diff.empty())
-        throw Error(path + ": differs from the record of " + name + " (" + diff + "); remake it" + blas_hint(e));
+      if (!diff.empty() && !accept_mismatch)
+        throw Error(path + ": differs from the record of " + name + " (" + diff +
+                    "); remake it, or pass --accept-mismatch to use it as it is" + blas_hint(e));
+      if (!diff.empty()) spdlog::warn("{}: differs from the record of {} ({}); used as it is", path, name, diff);
     }
     return path;
   }
   spdlog::info("{} needs {}: making it first", env + "-medium-expert", name);
-  return make_suite_dataset(suite, name, {}).path;
+  SuiteMakeOptions part;
+  part.accept_mismatch = accept_mismatch;
+  return make_suite_dataset(suite, name, part).path;
 }
 
 }  // namespace
@@ -183,7 +187,8 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
     collect(c);
     if (!rerun_dir.empty()) fs::remove_all(rerun_dir);
   } else {  // medium-expert
-    c.inputs = {ensure_part(suite, e.env, "medium"), ensure_part(suite, e.env, "expert")};
+    c.inputs = {ensure_part(suite, e.env, "medium", options.accept_mismatch),
+                ensure_part(suite, e.env, "expert", options.accept_mismatch)};
     collect(c);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -200,10 +205,12 @@ SuiteMakeResult make_suite_dataset(Suite& suite, const std::string& name, const 
     result.check = "recorded";
   } else if (e.recorded) {
     auto diff = compare_stats(result.stats, *e.recorded);
-    if (!diff.empty())
+    if (!diff.empty() && !options.accept_mismatch)
       throw Error(staging + ": " + name + " differs from its record in " + suite.dir + "/suite.json: " + diff +
-                  " (left unverified there; another CPU or BLAS can change rollouts" + blas_hint(e) + ")");
-    result.check = "identical to the record";
+                  " (left unverified there; another CPU or BLAS can change rollouts" + blas_hint(e) +
+                  "; --accept-mismatch keeps it as " + final_path.filename().string() + ")");
+    if (!diff.empty()) spdlog::warn("{}: differs from its record, kept as asked: {}{}", name, diff, blas_hint(e));
+    result.check = diff.empty() ? "identical to the record" : "differs from the record: " + diff;
   } else {
     result.check = "no record to check against";
   }

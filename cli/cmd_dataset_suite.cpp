@@ -87,7 +87,7 @@ void add_list(CLI::App& parent) {
 struct MakeArgs {
   std::vector<std::string> names;
   std::string out, replay_from;
-  bool record = false;
+  bool record = false, accept_mismatch = false;
 };
 
 void add_make(CLI::App& parent) {
@@ -97,6 +97,8 @@ void add_make(CLI::App& parent) {
   cmd->add_option("names", args->names, "e.g. hopper-medium walker2d-medium-expert, or all")->required();
   cmd->add_option("--out", args->out, "output file (one NAME only; default $SEQRL_DATA_DIR/seqrl/NAME.hdf5)");
   cmd->add_flag("--record", args->record, "store the statistics in suite.json instead of checking them (maintainers)");
+  cmd->add_flag("--accept-mismatch", args->accept_mismatch,
+                "keep a file whose statistics differ from the record (another CPU's BLAS), with a warning");
   cmd->add_option(
       "--replay-from", args->replay_from,
       "medium-replay: cut the buffer from this SAC run folder (the medium policy's own run) instead of re-running SAC");
@@ -112,7 +114,7 @@ void add_make(CLI::App& parent) {
       throw UsageError("--replay-from needs exactly one medium-replay NAME");
     for (const auto& n : names) suite.find(n);  // every name known before anything runs
     for (const auto& n : names) {
-      auto r = make_suite_dataset(suite, n, {args->out, args->record, args->replay_from});
+      auto r = make_suite_dataset(suite, n, {args->out, args->record, args->replay_from, args->accept_mismatch});
       std::printf("%s: %s: %lld transitions, %lld episodes, return %.1f ± %.1f (normalized %.1f), %.0f s: %s\n",
                   n.c_str(), r.path.c_str(), (long long)r.stats.transitions, (long long)r.stats.episodes,
                   r.stats.return_mean, r.stats.return_std, r.stats.normalized_mean, r.seconds, r.check.c_str());

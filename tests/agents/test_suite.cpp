@@ -130,7 +130,17 @@ TEST_F(SuiteCli, MakeRecordsStatisticsThenReproducesThemAndCatchesAChangedRecord
     const bool other = kernels == "SomeOtherKernels";
     EXPECT_EQ(r.out.find("the record's are SomeOtherKernels") != std::string::npos, other) << r.out;
     EXPECT_EQ(r.out.find("OPENBLAS_CORETYPE") != std::string::npos, other) << r.out;
+    EXPECT_NE(r.out.find("--accept-mismatch keeps it as hopper-random.hdf5"), std::string::npos) << r.out;
   }
+
+  // --accept-mismatch (a CPU whose kernels cannot reproduce the record): the file is kept under
+  // its name, and the output says how it differs.
+  r = run("dataset make hopper-random --accept-mismatch");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("differs from the record: return mean"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(data("hopper-random")));
+  EXPECT_FALSE(fs::exists((dir / "data" / "seqrl" / "hopper-random.unverified.hdf5")));
+  EXPECT_EQ(dataset_stats(load_dataset(data("hopper-random"))).return_mean, st.return_mean);
 }
 
 TEST_F(SuiteCli, MediumReplayIsADeterministicRerunOfTheAdoptedSacRun) {
@@ -219,6 +229,36 @@ TEST_F(SuiteCli, MediumExpertIsMediumCutAfterItsLastEpisodeThenExpert) {
   int made = 0;
   for (const auto& d : doc) made += d["made"].get<bool>();
   EXPECT_EQ(made, 3);
+}
+
+// A part whose statistics differ from its record stops a medium-expert, unless the user accepts it.
+TEST_F(SuiteCli, MediumExpertUsesAMismatchedPartOnlyWhenAccepted) {
+  write_suite(all_hopper_entries(300));
+  auto run_dir = tiny_sac_run();
+  for (const auto& [name, step] : {std::pair{"hopper-medium", 1000}, std::pair{"hopper-expert", 2000}})
+    ASSERT_EQ(run("dataset adopt " + std::string(name) + " --episodes 1 --checkpoint " +
+                  (run_dir / "checkpoints" / ("step_" + std::to_string(step))).string())
+                  .code,
+              0);
+  ASSERT_EQ(run("dataset make hopper-medium hopper-expert --record").code, 0);
+  auto doc = read_suite();
+  for (auto& d : doc["datasets"])
+    if (d["name"] == "hopper-medium") d["recorded"]["episodes"] = d["recorded"]["episodes"].get<int64_t>() + 1;
+  write_suite(doc["datasets"]);
+
+  auto r = run("dataset make hopper-medium-expert");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("differs from the record of hopper-medium (episodes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--accept-mismatch"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(data("hopper-medium-expert")));
+
+  r = run("dataset make hopper-medium-expert --accept-mismatch");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("hopper-medium.hdf5: differs from the record of hopper-medium (episodes"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(load_dataset(data("hopper-medium-expert")).size(),
+            load_dataset(data("hopper-medium")).size() + load_dataset(data("hopper-expert")).size() -
+                dataset_stats(load_dataset(data("hopper-medium"))).tail_length);
 }
 
 // Two `dataset make --record` at once each hold a suite loaded before the other wrote (found
