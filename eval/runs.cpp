@@ -23,8 +23,10 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
       dirs.push_back(fs::path(p).lexically_normal().string());
     else if (fs::is_directory(p))
       for (const auto& e : fs::recursive_directory_iterator(p))
+        // A run folder, or a finished run's records kept without checkpoints (bench/suite-sweep).
         if (e.is_regular_file() && e.path().filename() == "config.yaml" &&
-            fs::is_directory(e.path().parent_path() / "checkpoints"))
+            (fs::is_directory(e.path().parent_path() / "checkpoints") ||
+             fs::is_regular_file(e.path().parent_path() / "eval.json")))
           dirs.push_back(e.path().parent_path().lexically_normal().string());
     if (dirs.size() == before) throw Error(p + ": no run folders (with config.yaml) in it");
   }

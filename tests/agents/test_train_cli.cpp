@@ -106,6 +106,16 @@ TEST(TrainSeeds, TwoSeedsInParallelGiveTwoRunsThatTheTableAggregates) {
   EXPECT_EQ(data["transitions"].as<int64_t>(), st.transitions);
   EXPECT_EQ(data["episodes"].as<int64_t>(), st.terminal_episodes + st.timeout_episodes);
   EXPECT_DOUBLE_EQ(data["return_mean"].as<double>(), st.return_mean);
+
+  // The runs' records kept without checkpoints (as bench/suite-sweep keeps a sweep's): the same table.
+  for (const auto& [seed, run] : runs) {
+    const auto kept = dir / "kept" / run.filename();
+    fs::create_directories(kept);
+    for (const char* f : {"config.yaml", "eval.json"}) fs::copy_file(run / f, kept / f);
+  }
+  ASSERT_EQ(run_command(kCli + " table " + (dir / "kept").string() + " --csv " + (dir / "kept.csv").string(), &out), 0)
+      << out;
+  EXPECT_EQ(read_file((dir / "kept.csv").string()), read_file((dir / "table.csv").string()));
   fs::remove_all(dir);
 }
 
