@@ -85,6 +85,9 @@ std::string encode_policy(DecisionModel& model, const PolicyScaling& scaling, co
   put_u32(out, b.layers, "layers");
   put_u32(out, b.heads, "heads");
   put_u32(out, c.max_ep_len, "max_ep_len");
+  if (b.max_tokens > SQP_MAX_TOKENS)
+    throw Error("export: max_tokens = " + std::to_string(b.max_tokens) + " (3 * model.context) is above the format's " +
+                std::to_string(SQP_MAX_TOKENS));
   put_u32(out, b.max_tokens, "max_tokens");
   put_u32(out, static_cast<int64_t>(params.size()), "tensor_count");
   put_f64(out, scaling.reward_scale);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -61,9 +62,14 @@ void linear_kernel(const Linear& l, const float* x, int n, float* y, int x_strid
 #define SQP_F16C 1
 #define SQP_F16C_TARGET __attribute__((target("avx2,fma,f16c")))
 
+// F16C from CPUID leaf 1 (ECX bit 29): clang before 16 has no "f16c" for __builtin_cpu_supports.
+// The avx2 check already covers the OS saving the vector registers.
 bool cpu_converts_half() {
-  static const bool yes =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  static const bool yes = [] {
+    unsigned eax, ebx, ecx, edx;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) &&
+           (ecx & bit_F16C);
+  }();
   return yes;
 }
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,12 @@ int sqp_act(sqp_policy* p, const double* obs, double* action) {
     for (int i = 0; i < p->state_dim; ++i)
       if (!std::isfinite(obs[i])) throw std::invalid_argument("sqp_act: obs[" + std::to_string(i) + "] is not finite");
     p->act(obs, action);
+    for (int i = 0; i < p->act_dim; ++i)
+      if (!std::isfinite(action[i])) {
+        p->started = false;  // the carried state is no longer a policy's
+        throw std::runtime_error("sqp_act: action[" + std::to_string(i) +
+                                 "] is not finite: the policy's arithmetic overflowed; call sqp_reset");
+      }
   });
 }
 

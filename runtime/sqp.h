@@ -48,7 +48,9 @@ const char* sqp_error(const sqp_policy* policy);
 
 /* Starts an episode: fresh state, timestep 0, return-to-go target_return / reward_scale. */
 int sqp_reset(sqp_policy* policy, double target_return);
-/* obs[state_dim] (raw, unnormalized) -> action[act_dim]. Fails on a non-finite observation. */
+/* obs[state_dim] (raw, unnormalized) -> action[act_dim]. Fails on a non-finite observation,
+ * and when the policy's arithmetic overflows to a non-finite action (weights far beyond any
+ * trained model's); the episode then needs sqp_reset before the next sqp_act. */
 int sqp_act(sqp_policy* policy, const double* obs, double* action);
 /* The action actually taken at this step (normally the one sqp_act returned) and the reward
  * received; advances the timestep. */

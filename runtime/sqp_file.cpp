@@ -137,7 +137,7 @@ PolicyFile parse_policy_file(const std::string& bytes, const std::string& source
   f.layers = positive(c, "layers", 4096);
   f.heads = positive(c, "heads");
   f.max_ep_len = positive(c, "max_ep_len");
-  f.max_tokens = positive(c, "max_tokens");
+  f.max_tokens = positive(c, "max_tokens", SQP_MAX_TOKENS);
   uint32_t count = c.u32("tensor_count");
   f.reward_scale = c.f64("reward_scale");
   if (!(std::isfinite(f.reward_scale) && f.reward_scale > 0)) c.fail("reward_scale: expected a positive finite number");

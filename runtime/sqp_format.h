@@ -16,7 +16,8 @@
  *   92      4     u32 layers         residual blocks
  *   96      4     u32 heads          model.heads (the transformer's attention heads)
  *   100     4     u32 max_ep_len     timestep-embedding rows; later timesteps reuse the last
- *   104     4     u32 max_tokens     the transformer's KV-cache length (3 * context)
+ *   104     4     u32 max_tokens     the transformer's KV-cache length (3 * context), at most
+ *                                      SQP_MAX_TOKENS
  *   108     4     u32 tensor_count
  *   112     8     f64 reward_scale   returns-to-go are divided by it
  *   120     8     f64 target_return  the default target return (unscaled)
@@ -47,5 +48,9 @@
 #define SQP_HEADER_SIZE 128
 #define SQP_MAX_TENSOR_NAME 255
 #define SQP_MAX_RANK 4
+/* 3 x the longest model.context a config accepts (4096). The runtime sizes its KV caches from
+ * max_tokens before any weight is used, so without this bound a few-kilobyte file could ask
+ * for gigabytes. */
+#define SQP_MAX_TOKENS 12288
 
 #endif

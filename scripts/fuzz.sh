@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (clang libFuzzer + ASan + UBSan) of the config loader and the HDF5
-# dataset readers (D4RL and Minari layouts), each for a fixed time, one after the other (CPU
-# is shared). Findings (crashes, hangs over 10 s, sanitizer reports, leaks) go to
+# Coverage-guided fuzzing (clang libFuzzer + ASan + UBSan) of the config loader, the HDF5
+# dataset readers (D4RL and Minari layouts) and the runtime's .sqp loader and step, each for a
+# fixed time, one after the other (CPU is shared). fuzz_policy's seeds come from build/seqrl
+# (scripts/policy_seeds.sh). Findings (crashes, hangs over 10 s, sanitizer reports, leaks) go to
 # build-fuzz/findings/<target>/; exit status 1 if there is any.
-#   bash scripts/fuzz.sh [seconds per target, default 600]
+#   bash scripts/fuzz.sh [seconds per target, default 600] [targets..., default all three]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-600}
+shift $(($# > 0))
+targets=("$@")
+((${#targets[@]})) || targets=(fuzz_config fuzz_dataset fuzz_policy)
 mkdir -p build-fuzz
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DSEQRL_CUDA=OFF -DSEQRL_TESTS=OFF -DSEQRL_FUZZ=ON > build-fuzz/cmake.log
-ninja -C build-fuzz fuzz_config fuzz_dataset
+ninja -C build-fuzz "${targets[@]}"
 found=0
-for target in fuzz_config fuzz_dataset; do
+for target in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$target findings=build-fuzz/findings/$target
   mkdir -p "$corpus" "$findings"
   extra=()
   if [ "$target" = fuzz_config ]; then
     cp -n configs/*.yaml configs/sac/*.yaml "$corpus"/ 2>/dev/null || true
     extra=(-dict=fuzz/yaml.dict)
+  elif [ "$target" = fuzz_policy ] && [ -z "$(ls -A "$corpus")" ]; then
+    bash scripts/policy_seeds.sh "$corpus"
   fi  # fuzz_dataset writes its own seed files into an empty corpus
   asan=${ASAN_OPTIONS:-}
   if [ "$target" = fuzz_dataset ]; then

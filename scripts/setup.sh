@@ -14,6 +14,10 @@ packages=(
   slurm-wlm munge   # the sweep tests start a private one-node Slurm (scripts/slurm_local.sh)
 )
 
+# SEQRL_EXTRA_PACKAGES: more to install alike (CI's fuzz job adds clang's).
+read -r -a extra <<< "${SEQRL_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

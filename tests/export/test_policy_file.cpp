@@ -228,6 +228,63 @@ TEST(PolicyFile, SizesThatDoNotAddUpAreRejected) {
   EXPECT_NE(load_error(zero).find("state_dim: 0 is out of range"), std::string::npos);
 }
 
+// The KV cache is sized from max_tokens before any weight is read: a file may not ask for more
+// than 3 x the longest context a config accepts, or a few kilobytes could claim gigabytes.
+TEST(PolicyFile, KvCacheLongerThanAnyContextIsRejected) {
+  auto bytes = exported("transformer");
+  ASSERT_EQ(get_u32(bytes, 104), 12u);  // 3 * context 4
+  auto longest = bytes;
+  put_u32(longest, 104, SQP_MAX_TOKENS);
+  EXPECT_EQ(load_error(longest), "");
+  auto longer = bytes;
+  put_u32(longer, 104, SQP_MAX_TOKENS + 1);
+  EXPECT_NE(load_error(longer).find("max_tokens: 12289 is out of range [1, 12288]"), std::string::npos)
+      << load_error(longer);
+  put_u32(longer, 104, 0xffffffffu);
+  EXPECT_NE(load_error(longer).find("max_tokens: 4294967295 is out of range"), std::string::npos);
+}
+
+TEST(PolicyFile, ExportRejectsAContextTheFormatCannotHold) {
+  DecisionModelConfig c;
+  c.state_dim = 11;
+  c.act_dim = 3;
+  c.context = SQP_MAX_TOKENS / 3 + 1;
+  c.backbone = "transformer";
+  c.backbone_config.dim = 8;
+  c.backbone_config.layers = 1;
+  DecisionModel model(c);
+  try {
+    encode_policy(model, unit_scaling(), "hopper", 1800);
+    FAIL() << "expected an error";
+  } catch (const seqrl::Error& e) {
+    EXPECT_STREQ(e.what(), "export: max_tokens = 12291 (3 * model.context) is above the format's 12288");
+  }
+}
+
+// Finite weights can still overflow: a file whose state embedding is 3e38 everywhere makes the
+// embedding inf and its norm NaN. sqp_act says so instead of returning a NaN action, and the
+// episode must be reset before acting again.
+TEST(RuntimeApi, OverflowingArithmeticIsAnErrorNotANanAction) {
+  auto bytes = exported();
+  for (const auto& r : tensor_records(bytes))
+    if (r.name == "embed_state.weight")
+      for (size_t at = r.values_offset; at < r.values_offset + r.values_bytes; at += 4) {
+        const float huge = 3e38f;
+        std::memcpy(&bytes[at], &huge, 4);
+      }
+  char err[512];
+  sqp_policy* p = sqp_load_memory(bytes.data(), bytes.size(), "huge.sqp", err, sizeof err);
+  ASSERT_NE(p, nullptr) << err;
+  double obs[11], action[3];
+  std::fill(obs, obs + 11, 1.0);
+  ASSERT_EQ(sqp_reset(p, 1800), SQP_OK);
+  EXPECT_EQ(sqp_act(p, obs, action), SQP_ERROR);
+  EXPECT_STREQ(sqp_error(p), "sqp_act: action[0] is not finite: the policy's arithmetic overflowed; call sqp_reset");
+  EXPECT_EQ(sqp_act(p, obs, action), SQP_ERROR);
+  EXPECT_STREQ(sqp_error(p), "sqp_act: call sqp_reset first");
+  sqp_free(p);
+}
+
 TEST(PolicyFile, NonFiniteValuesAreRejected) {
   auto bytes = exported();
   float nan = std::nanf("");
