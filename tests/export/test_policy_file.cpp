@@ -21,11 +21,11 @@ using namespace seqrl;
 
 namespace {
 
-DecisionModel small_model(const std::string& backbone) {
+DecisionModel small_model(const std::string& backbone, int64_t context = 4) {
   DecisionModelConfig c;
   c.state_dim = 11;
   c.act_dim = 3;
-  c.context = 4;
+  c.context = context;
   c.max_ep_len = 50;
   c.backbone = backbone;
   c.backbone_config.dim = 16;
@@ -38,6 +38,16 @@ PolicyScaling unit_scaling() { return {torch::zeros({11}), torch::ones({11}), 10
 std::string exported(const std::string& backbone = "mingru") {
   auto model = small_model(backbone);
   return encode_policy(model, unit_scaling(), "hopper", 1800);
+}
+
+// encode_policy's message for this model ("" if it exported).
+std::string export_error(DecisionModel& model, PolicyDtype dtype = PolicyDtype::float32) {
+  try {
+    encode_policy(model, unit_scaling(), "hopper", 1800, dtype);
+    return "";
+  } catch (const seqrl::Error& e) {
+    return e.what();
+  }
 }
 
 // sqp_load_memory's message for these bytes ("" if it loaded).
@@ -205,13 +215,9 @@ TEST(PolicyFile, Float16ExportRejectsWeightsBeyondItsRange) {
     torch::NoGradGuard no_grad;
     model->parameters()[0].view(-1)[0] = 70000.0f;  // finite in float32, beyond float16's 65504
   }
-  EXPECT_NO_THROW(encode_policy(model, unit_scaling(), "hopper", 1800));
-  try {
-    encode_policy(model, unit_scaling(), "hopper", 1800, PolicyDtype::float16);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("beyond float16's range"), std::string::npos) << e.what();
-  }
+  EXPECT_EQ(export_error(model), "");
+  EXPECT_NE(export_error(model, PolicyDtype::float16).find("beyond float16's range"), std::string::npos)
+      << export_error(model, PolicyDtype::float16);
 }
 
 TEST(PolicyFile, SizesThatDoNotAddUpAreRejected) {
@@ -245,20 +251,8 @@ TEST(PolicyFile, KvCacheLongerThanAnyContextIsRejected) {
 }
 
 TEST(PolicyFile, ExportRejectsAContextTheFormatCannotHold) {
-  DecisionModelConfig c;
-  c.state_dim = 11;
-  c.act_dim = 3;
-  c.context = SQP_MAX_TOKENS / 3 + 1;
-  c.backbone = "transformer";
-  c.backbone_config.dim = 8;
-  c.backbone_config.layers = 1;
-  DecisionModel model(c);
-  try {
-    encode_policy(model, unit_scaling(), "hopper", 1800);
-    FAIL() << "expected an error";
-  } catch (const seqrl::Error& e) {
-    EXPECT_STREQ(e.what(), "export: max_tokens = 12291 (3 * model.context) is above the format's 12288");
-  }
+  auto model = small_model("transformer", SQP_MAX_TOKENS / 3 + 1);
+  EXPECT_EQ(export_error(model), "export: max_tokens = 12291 (3 * model.context) is above the format's 12288");
 }
 
 // Finite weights can still overflow: a file whose state embedding is 3e38 everywhere makes the
@@ -315,12 +309,7 @@ TEST(PolicyFile, ExportRejectsNonFiniteWeights) {
     torch::NoGradGuard no_grad;
     model->named_parameters()["action_head.bias"][0] = std::nan("");
   }
-  try {
-    encode_policy(model, unit_scaling(), "hopper", 1800);
-    FAIL() << "expected an error";
-  } catch (const seqrl::Error& e) {
-    EXPECT_STREQ(e.what(), "export: action_head.bias has non-finite values");
-  }
+  EXPECT_EQ(export_error(model), "export: action_head.bias has non-finite values");
 }
 
 TEST(PolicyFile, ExportCliFailsWithOneLineForAMissingRun) {
