@@ -22,7 +22,8 @@ struct TableArgs {
 };
 
 // Bars: one cluster per dataset, one bar per column (mean of the final scores, error bar the
-// std over seeds); the DT paper's score as a last bar when asked.
+// std over seeds, or over the episodes of a cell's one seed); the DT paper's score as a last bar
+// when asked.
 void table_png(const ScoreTable& t, bool paper, const std::string& out) {
   PlotScratch scratch;
   std::ostringstream data;
@@ -32,8 +33,8 @@ void table_png(const ScoreTable& t, bool paper, const std::string& out) {
     for (size_t j = 0; j < t.columns.size(); ++j) {
       const auto& c = t.final[i][j];
       if (c.seeds) {
-        data << "\t" << c.mean << "\t" << c.std;
-        const double sd = std::isnan(c.std) ? 0 : c.std;
+        const double sd = std::isnan(c.spread()) ? 0 : c.spread();
+        data << "\t" << c.mean << "\t" << sd;
         lo = std::min(lo, c.mean - sd), hi = std::max(hi, c.mean + sd);
       } else {
         data << "\tNaN\tNaN";
@@ -51,8 +52,8 @@ void table_png(const ScoreTable& t, bool paper, const std::string& out) {
      << "set style data histograms\nset style histogram errorbars gap 2 lw 1\nset style fill solid 0.7 border -1\n"
      << "set boxwidth 0.9\nset grid ytics\nset key outside top center horizontal font ',9'\n"
      << "set yrange [" << lo - 0.05 * (hi - lo) << ":" << hi + 0.1 * (hi - lo) << "]\n"
-     << "set title " << gp_quote("Final D4RL normalized score, mean ± std over seeds") << " . \"\\n\" . "
-     << gp_quote("mode " + t.mode + ", target " + t.target_choice)
+     << "set title " << gp_quote("Final D4RL normalized score, mean ± std over seeds (one seed: over its episodes)")
+     << " . \"\\n\" . " << gp_quote("mode " + t.mode + ", target " + t.target_choice)
      << "\nset ylabel 'D4RL normalized score (0 random, 100 expert)'\nset xlabel 'dataset'\nplot ";
   for (size_t j = 0; j < bars; ++j) {
     const std::string title = j < t.columns.size() ? t.columns[j].label : "DT paper";

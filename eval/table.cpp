@@ -18,8 +18,8 @@ bool is_axis_key(const std::string& key) { return key == "data.path" || key == "
 std::string cell_text(const TableCell& c) {
   if (c.seeds == 0) return "–";
   char buf[64];
-  if (c.seeds == 1)  // no spread from one seed: "± 0.0" would claim one
-    std::snprintf(buf, sizeof buf, "%.1f (1)", c.mean);
+  if (c.seeds == 1)  // no spread over seeds from one: the one run's over its episodes, marked
+    std::snprintf(buf, sizeof buf, "%.1f ± %.1f (1*)", c.mean, c.spread());
   else
     std::snprintf(buf, sizeof buf, "%.1f ± %.1f (%d)", c.mean, c.std, c.seeds);
   return buf;
@@ -95,8 +95,12 @@ std::vector<RunScore> read_run_scores(const std::vector<std::string>& paths) {
       s.target = r.target;
       s.mode = r.mode;
       s.final_normalized = s.best_normalized = r.normalized_mean;
+      s.final_episode_std = s.best_episode_std = r.normalized_std;
       for (const auto& b : run.eval.best_during_training)
-        if (b.target == r.target && b.mode == r.mode) s.best_normalized = b.normalized_mean;
+        if (b.target == r.target && b.mode == r.mode) {
+          s.best_normalized = b.normalized_mean;
+          s.best_episode_std = b.normalized_std;
+        }
       out.push_back(s);
     }
   }
@@ -199,8 +203,9 @@ ScoreTable aggregate_scores(const std::vector<RunScore>& scores, const std::stri
       }
       auto [fm, fsd] = mean_std(final);
       auto [bm, bsd] = mean_std(best);
-      t.final[i][j] = {fm, fsd, int(final.size())};
-      t.best[i][j] = {bm, bsd, int(best.size())};
+      const auto* first = it->second.front();
+      t.final[i][j] = {fm, fsd, int(final.size()), first->final_episode_std};
+      t.best[i][j] = {bm, bsd, int(best.size()), first->best_episode_std};
     }
   }
   for (const auto& k : note_keys)
@@ -244,6 +249,10 @@ std::string table_markdown(const ScoreTable& t, bool show_paper) {
   one("Best during training", t.best);
   out << "(n) = number of seeds. data: the training file's own normalized return (its behaviour policy), mean ± std "
          "over its finished episodes.";
+  bool one_seed = false;
+  for (const auto& row : t.final)
+    for (const auto& c : row) one_seed = one_seed || c.seeds == 1;
+  if (one_seed) out << " (1*) = one seed: its ± is the std over that run's evaluation episodes, not over seeds.";
   if (show_paper) out << " DT paper: Chen et al. 2021, Table 2 (D4RL datasets only; – for other data).";
   out << "\n";
   for (const auto& n : t.notes) out << "Note: " << n << "\n";
@@ -252,7 +261,8 @@ std::string table_markdown(const ScoreTable& t, bool show_paper) {
 
 std::string table_csv(const ScoreTable& t) {
   std::ostringstream out;
-  out << "dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper,data_mean,data_std\n";
+  out << "dataset,backbone,column,mode,target,seeds,final_mean,final_std,best_mean,best_std,paper,data_mean,data_std,"
+         "final_episode_std,best_episode_std\n";
   for (size_t i = 0; i < t.datasets.size(); ++i)
     for (size_t j = 0; j < t.columns.size(); ++j) {
       const auto &f = t.final[i][j], &b = t.best[i][j];
@@ -269,6 +279,11 @@ std::string table_csv(const ScoreTable& t) {
       const auto& d = t.data[i];
       if (d && !std::isnan(d->normalized_mean))
         out << d->normalized_mean << "," << d->normalized_std;
+      else
+        out << ",";
+      out << ",";  // the one run's spread over its episodes; empty for several seeds
+      if (f.seeds == 1)
+        out << f.episode_std << "," << b.episode_std;
       else
         out << ",";
       out << "\n";

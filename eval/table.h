@@ -1,6 +1,7 @@
 // The paper-style table over many runs: rows datasets, columns backbones, cells the mean ± std
 // over training seeds of each run's mean normalized score, for the end of training ("final")
-// and the best evaluation during training ("best"), labelled.
+// and the best evaluation during training ("best"), labelled. A cell of one seed gives that
+// run's std over its evaluation episodes, marked (1*).
 //
 // Runs are grouped by their whole resolved config minus the seed (and bookkeeping keys, see
 // is_bookkeeping_key), never by dataset and backbone alone: when runs of one (dataset,
@@ -22,8 +23,9 @@ struct RunScore {
   int seed = 0;
   double target = 0;
   double final_normalized = 0, best_normalized = 0;
-  std::map<std::string, std::string> settings;  // resolved config minus seed, bookkeeping and the axes
-  std::optional<DataScore> data;                // the training data's own score (eval.json "data")
+  double final_episode_std = 0, best_episode_std = 0;  // over this run's evaluation episodes
+  std::map<std::string, std::string> settings;         // resolved config minus seed, bookkeeping and the axes
+  std::optional<DataScore> data;                       // the training data's own score (eval.json "data")
 };
 
 // Reads every finished run (eval.json) at or below the paths; runs still going are skipped.
@@ -31,8 +33,12 @@ struct RunScore {
 std::vector<RunScore> read_run_scores(const std::vector<std::string>& paths);
 
 struct TableCell {
-  double mean = 0, std = 0;
-  int seeds = 0;  // 0: no runs
+  double mean = 0, std = 0;  // over seeds
+  int seeds = 0;             // 0: no runs
+  // With one seed there is no spread over seeds; the cell shows the one run's spread over its
+  // evaluation episodes instead, marked "(1*)", as a single-seed D4RL result is usually given.
+  double episode_std = 0;
+  double spread() const { return seeds == 1 ? episode_std : std; }  // the ± shown
 };
 
 struct TableColumn {

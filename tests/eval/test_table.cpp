@@ -23,6 +23,7 @@ EvalResult result(double target, const std::string& mode, double normalized) {
   r.target = target;
   r.mode = mode;
   r.normalized_mean = normalized;
+  r.normalized_std = normalized / 10;  // the spread over episodes, distinct from any over seeds
   r.returns = r.normalized = r.lengths = {normalized};
   return r;
 }
@@ -44,7 +45,7 @@ void fake_run(const fs::path& dir, const std::string& dataset, const std::string
   report.step = 100;
   report.final = {result(3600, "window", final_high), result(1800, "window", final_low),
                   result(3600, "recurrent", final_high + 1)};
-  report.best_during_training = {{3600, "window", 10, best_high, 0, 0}};
+  report.best_during_training = {{3600, "window", 10, best_high, best_high / 40, 0}};
   write_eval_report((dir / "eval.json").string(), report);
 }
 
@@ -142,9 +143,35 @@ TEST_F(TableTest, MarkdownAndCsvLabelFinalAndBest) {
   auto md = table_markdown(t);
   EXPECT_NE(md.find("### Final"), std::string::npos);
   EXPECT_NE(md.find("### Best during training"), std::string::npos);
-  EXPECT_NE(md.find("| hopper-medium | – | 70.0 ± 8.2 (3) | 55.0 (1) |"), std::string::npos) << md;  // no data score
+  EXPECT_NE(md.find("| hopper-medium | – | 70.0 ± 8.2 (3) | 55.0 ± 5.5 (1*) |"), std::string::npos)
+      << md;  // no data score
   auto csv = table_csv(t);
   EXPECT_NE(csv.find("hopper-medium,mingru,mingru,window,first,3,70,"), std::string::npos) << csv;
+}
+
+// One seed has no spread over seeds: its cell shows the run's spread over its evaluation
+// episodes (eval.json's normalized_std, final and best apart), marked (1*) and explained under
+// the table; cells of several seeds keep the spread over seeds.
+TEST_F(TableTest, OneSeedCellsShowTheirRunsSpreadOverEpisodesMarked) {
+  auto t = aggregate_scores(read_run_scores({root.string()}), "window", "first");
+  const auto& several = t.final[0][0];  // hopper-medium / mingru: seeds 0, 1, 2
+  EXPECT_EQ(several.seeds, 3);
+  EXPECT_DOUBLE_EQ(several.spread(), several.std);
+  const auto& one = t.final[0][1];  // hopper-medium / transformer: seed 0, final 55 ± 5.5, best 65 ± 1.625
+  EXPECT_EQ(one.seeds, 1);
+  EXPECT_DOUBLE_EQ(one.spread(), 5.5);
+  EXPECT_DOUBLE_EQ(t.best[0][1].spread(), 1.625);
+  auto md = table_markdown(t);
+  EXPECT_NE(md.find("| hopper-medium | – | 76.7 ± 4.7 (3) | 65.0 ± 1.6 (1*) |"), std::string::npos) << md;  // best
+  EXPECT_NE(md.find("(1*) = one seed: its ± is the std over that run's evaluation episodes"), std::string::npos);
+  auto csv = table_csv(t);
+  EXPECT_NE(csv.find("hopper-medium,transformer,transformer,window,first,1,55,0,65,0,67.6,,,5.5,1.625\n"),
+            std::string::npos)
+      << csv;
+
+  auto seeds_only =
+      aggregate_scores(read_run_scores({(root / "a").string(), (root / "b").string()}), "window", "first");
+  EXPECT_EQ(table_markdown(seeds_only).find("(1*)"), std::string::npos) << table_markdown(seeds_only);
 }
 
 // Gives a run's eval.json the training data's score, as `seqrl train` writes it.
@@ -164,11 +191,11 @@ TEST_F(TableTest, TheDataColumnIsTheTrainingFilesOwnScore) {
   EXPECT_TRUE(t.notes.empty());
   auto md = table_markdown(t);
   EXPECT_NE(md.find("| dataset | data | mingru | transformer |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| hopper-medium | 37.3 ± 2.5 | 70.0 ± 8.2 (3) | 55.0 (1) |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| walker2d-medium | 56.0 ± 2.5 | – | 75.0 (1) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| hopper-medium | 37.3 ± 2.5 | 70.0 ± 8.2 (3) | 55.0 ± 5.5 (1*) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| walker2d-medium | 56.0 ± 2.5 | – | 75.0 ± 7.5 (1*) |"), std::string::npos) << md;
   auto csv = table_csv(t);
-  EXPECT_NE(csv.find("paper,data_mean,data_std\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("hopper-medium,mingru,mingru,window,first,3,70,8.16497,76.6667,4.71405,67.6,37.3,2.5\n"),
+  EXPECT_NE(csv.find("paper,data_mean,data_std,final_episode_std,best_episode_std\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("hopper-medium,mingru,mingru,window,first,3,70,8.16497,76.6667,4.71405,67.6,37.3,2.5,,\n"),
             std::string::npos)
       << csv;
 
