@@ -42,11 +42,16 @@ class LruMixerImpl : public MixerImpl {
     d_ = register_parameter("D", torch::randn({dim}));
   }
 
-  // The eigenvalues λ as (real, imaginary) parts, [N].
+  // The eigenvalues λ as (real, imaginary) parts, [N]. Computed in float64 and rounded once to the
+  // parameters' dtype: an error in λ compounds over the ~1/(1 − |λ|) steps the state remembers
+  // (|λ| up to 0.999), so λ must not depend on whose exp and cos ran. The runtime computes the
+  // same in float64 (runtime/lru.cpp); computed in float32, libm and LibTorch came one ulp apart
+  // on a trained model and its actions 2.5e-5.
   std::pair<torch::Tensor, torch::Tensor> lambda() const {
-    auto modulus = torch::exp(-torch::exp(nu_log_));
-    auto phase = torch::exp(theta_log_);
-    return {modulus * torch::cos(phase), modulus * torch::sin(phase)};
+    auto modulus = torch::exp(-torch::exp(nu_log_.to(torch::kFloat64)));
+    auto phase = torch::exp(theta_log_.to(torch::kFloat64));
+    const auto dtype = nu_log_.scalar_type();
+    return {(modulus * torch::cos(phase)).to(dtype), (modulus * torch::sin(phase)).to(dtype)};
   }
 
   torch::Tensor forward(const torch::Tensor& u) override {

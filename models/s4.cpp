@@ -68,18 +68,22 @@ class S4MixerImpl : public MixerImpl {
  private:
   using Complex = std::pair<torch::Tensor, torch::Tensor>;  // (re, im)
 
-  // Zero-order hold: (Ā, B̄) with B = 1, each as (re, im) of [D, M].
+  // Zero-order hold: (Ā, B̄) with B = 1, each as (re, im) of [D, M]. Computed in float64 and
+  // rounded once to the parameters' dtype, as runtime/s4.cpp does: an error in Ā compounds over
+  // the ~1/(1 − |Ā|) steps the state remembers, so Ā must not depend on whose exp and cos ran.
   std::pair<Complex, Complex> discretize() const {
-    auto a_re = -torch::exp(a_log_re_);
-    auto dt = torch::exp(log_dt_).unsqueeze(-1);
-    auto decay = torch::exp(dt * a_re), angle = dt * a_im_;
+    const auto dtype = a_log_re_.scalar_type();
+    auto a_re = -torch::exp(a_log_re_.to(torch::kFloat64));
+    auto a_im = a_im_.to(torch::kFloat64);
+    auto dt = torch::exp(log_dt_.to(torch::kFloat64)).unsqueeze(-1);
+    auto decay = torch::exp(dt * a_re), angle = dt * a_im;
     auto abar_re = decay * torch::cos(angle), abar_im = decay * torch::sin(angle);
     // (Ā − 1) / A = (Ā − 1) · conj(A) / |A|².
-    auto norm = a_re * a_re + a_im_ * a_im_;
+    auto norm = a_re * a_re + a_im * a_im;
     auto num_re = abar_re - 1.0;
-    auto bbar_re = (num_re * a_re + abar_im * a_im_) / norm;
-    auto bbar_im = (abar_im * a_re - num_re * a_im_) / norm;
-    return {{abar_re, abar_im}, {bbar_re, bbar_im}};
+    auto bbar_re = (num_re * a_re + abar_im * a_im) / norm;
+    auto bbar_im = (abar_im * a_re - num_re * a_im) / norm;
+    return {{abar_re.to(dtype), abar_im.to(dtype)}, {bbar_re.to(dtype), bbar_im.to(dtype)}};
   }
 
   // h: [..., D, M] -> GELU(2·Re[Σ_n C_n h_n] + D u) through the output layer: [..., D].

@@ -12,10 +12,10 @@ class Lru : public Mixer {
   explicit Lru(const MixerSource& src) : dim_(src.dim) {
     n_ = static_cast<int>(src.shape("nu_log").at(0));
     const auto &nu = src.get("nu_log", {n_}), &theta = src.get("theta_log", {n_}), &gamma = src.get("gamma_log", {n_});
-    for (int j = 0; j < n_; ++j) {  // λ and γ as models/lru.cpp computes them, in float32
-      float modulus = std::exp(-std::exp(nu[j])), phase = std::exp(theta[j]);
-      lambda_re_.push_back(modulus * std::cos(phase));
-      lambda_im_.push_back(modulus * std::sin(phase));
+    for (int j = 0; j < n_; ++j) {  // λ and γ as models/lru.cpp computes them: λ in float64, γ in float32
+      double modulus = std::exp(-std::exp(double(nu[j]))), phase = std::exp(double(theta[j]));
+      lambda_re_.push_back(float(modulus * std::cos(phase)));
+      lambda_im_.push_back(float(modulus * std::sin(phase)));
       gamma_.push_back(std::exp(gamma[j]));
     }
     const auto &b_re = src.get("B_re", {n_, dim_}), &b_im = src.get("B_im", {n_, dim_});

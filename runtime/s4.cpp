@@ -17,18 +17,18 @@ class S4 : public Mixer {
     c_re_ = src.get("C_re", dm);
     c_im_ = src.get("C_im", dm);
     skip_ = src.get("D", {dim_});
-    for (int d = 0; d < dim_; ++d) {
-      float dt = std::exp(log_dt[d]);
+    for (int d = 0; d < dim_; ++d) {  // Ā and B̄ as models/s4.cpp computes them, in float64
+      double dt = std::exp(double(log_dt[d]));
       for (int m = 0; m < modes_; ++m) {
         size_t i = size_t(d) * modes_ + m;
-        float a_re = -std::exp(a_log_re[i]);
-        float decay = std::exp(dt * a_re), angle = dt * a_im[i];
-        float abar_re = decay * std::cos(angle), abar_im = decay * std::sin(angle);
-        float norm = a_re * a_re + a_im[i] * a_im[i], num_re = abar_re - 1.0f;
-        abar_re_.push_back(abar_re);
-        abar_im_.push_back(abar_im);
-        bbar_re_.push_back((num_re * a_re + abar_im * a_im[i]) / norm);
-        bbar_im_.push_back((abar_im * a_re - num_re * a_im[i]) / norm);
+        double a_re = -std::exp(double(a_log_re[i])), a_im_i = a_im[i];
+        double decay = std::exp(dt * a_re), angle = dt * a_im_i;
+        double abar_re = decay * std::cos(angle), abar_im = decay * std::sin(angle);
+        double norm = a_re * a_re + a_im_i * a_im_i, num_re = abar_re - 1.0;
+        abar_re_.push_back(float(abar_re));
+        abar_im_.push_back(float(abar_im));
+        bbar_re_.push_back(float((num_re * a_re + abar_im * a_im_i) / norm));
+        bbar_im_.push_back(float((abar_im * a_re - num_re * a_im_i) / norm));
       }
     }
     out_ = src.linear("out", dim_, dim_);
