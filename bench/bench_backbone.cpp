@@ -23,6 +23,7 @@ struct Options {
   std::vector<int64_t> seqs{64, 512};
   int64_t batch = 16, dim = 128, layers = 3, heads = 4;
   int repeat = 3, steps = 100;
+  double dropout = 0.0;  // model.dropout during the timed fwd+bwd (the step() latency runs without)
   double budget_s = 20;  // skip a (backbone, length) whose first pass took longer than this
   std::string device = "auto";
 };
@@ -38,8 +39,8 @@ void run(const Options& o) {
     if (cuda) torch::cuda::synchronize();
   };
   const auto names = backbone_names(o.backbones);
-  std::printf("device %s, batch %lld, dim %lld, layers %lld, float32, %d threads\n", cuda ? "cuda" : "cpu",
-              (long long)o.batch, (long long)o.dim, (long long)o.layers, torch::get_num_threads());
+  std::printf("device %s, batch %lld, dim %lld, layers %lld, dropout %g, float32, %d threads\n", cuda ? "cuda" : "cpu",
+              (long long)o.batch, (long long)o.dim, (long long)o.layers, o.dropout, torch::get_num_threads());
   // peak MiB: memory the first fwd+bwd pass adds above what was held before it (parameters and
   // input excluded): device allocator peak on CUDA, process resident-set peak on the CPU.
   std::printf("%-12s %10s %8s %16s %10s %18s\n", "backbone", "params", "T", "fwd+bwd ms/step", "peak MiB",
@@ -49,7 +50,7 @@ void run(const Options& o) {
     c.dim = o.dim;
     c.layers = o.layers;
     c.heads = o.heads;
-    c.dropout = 0.0;
+    c.dropout = o.dropout;
     int64_t max_seq = *std::max_element(o.seqs.begin(), o.seqs.end());
     c.max_tokens = max_seq;
     torch::manual_seed(0);
@@ -62,6 +63,7 @@ void run(const Options& o) {
     double step_us;
     {
       torch::NoGradGuard no_grad;
+      model->eval();
       auto state = model->initial_state(1);
       auto x = torch::randn({1, o.dim}, torch::TensorOptions().device(device));
       for (int i = 0; i < 5; ++i) model->step(x, state);
@@ -70,6 +72,7 @@ void run(const Options& o) {
       for (int i = 0; i < o.steps; ++i) model->step(x, state);
       sync();
       step_us = 1e6 * seconds_since(t0) / o.steps;
+      model->train();
     }
     bool skip_rest = false;
     for (auto T : o.seqs) {
@@ -117,6 +120,8 @@ void add_bench_backbone(CLI::App& group) {
   cmd->add_option("--dim", o->dim, "Width")->check(CLI::PositiveNumber);
   cmd->add_option("--layers", o->layers, "Layers")->check(CLI::PositiveNumber);
   cmd->add_option("--heads", o->heads, "model.heads of the head-wise backbones")->check(CLI::PositiveNumber);
+  cmd->add_option("--dropout", o->dropout, "model.dropout in the timed fwd+bwd (default 0)")
+      ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--repeat", o->repeat, "Timed passes per length")->check(CLI::PositiveNumber);
   cmd->add_option("--budget", o->budget_s, "Skip longer lengths once a pass takes more seconds than this");
   cmd->add_option("--device", o->device, "auto | cpu | cuda | cuda:N");

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/dropout.h"
 
 namespace seqrl {
 
@@ -29,7 +30,7 @@ struct LayerImpl : torch::nn::Module {
         norm2(register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dim})))),
         fc1(register_module("fc1", torch::nn::Linear(config.dim, hidden))),
         fc2(register_module("fc2", torch::nn::Linear(hidden, config.dim))),
-        dropout(register_module("dropout", torch::nn::Dropout(config.dropout))) {}
+        dropout(register_module("dropout", HashedDropout(config.dropout))) {}
 
   torch::Tensor mlp(const torch::Tensor& x) { return dropout(fc2(torch::gelu(fc1(norm2(x))))); }
 
@@ -37,7 +38,7 @@ struct LayerImpl : torch::nn::Module {
   Mixer mixer;
   torch::nn::LayerNorm norm2;
   torch::nn::Linear fc1, fc2;
-  torch::nn::Dropout dropout;
+  HashedDropout dropout;
 };
 
 class ResidualStackImpl : public BackboneImpl {

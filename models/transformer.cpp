@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "models/block.h"
+#include "models/dropout.h"
 
 namespace seqrl {
 namespace {
@@ -19,7 +20,7 @@ class AttentionMixerImpl : public MixerImpl {
       : heads_(config.heads), head_dim_(config.dim / config.heads), max_tokens_(config.max_tokens) {
     qkv_ = register_module("qkv", torch::nn::Linear(config.dim, 3 * config.dim));
     out_ = register_module("out", torch::nn::Linear(config.dim, config.dim));
-    attn_dropout_ = register_module("attn_dropout", torch::nn::Dropout(config.dropout));
+    attn_dropout_ = register_module("attn_dropout", HashedDropout(config.dropout));
   }
 
   torch::Tensor forward(const torch::Tensor& x) override {
@@ -63,7 +64,7 @@ class AttentionMixerImpl : public MixerImpl {
 
   int64_t heads_, head_dim_, max_tokens_;
   torch::nn::Linear qkv_{nullptr}, out_{nullptr};
-  torch::nn::Dropout attn_dropout_{nullptr};
+  HashedDropout attn_dropout_{nullptr};
 };
 
 const BackboneRegistrar registrar(stack_backbone(
