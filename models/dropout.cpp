@@ -9,6 +9,16 @@
 namespace seqrl {
 namespace {
 
+// The per-element hash: Wellons' "lowbias32" 32-bit integer mixer, a bijection.
+uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
 // mask[i] = scale where the top 24 bits of the hash of i reach `threshold`, 0 elsewhere.
 // Indices past 2^32 take a new key per 2^32 block, so no stretch of the mask repeats.
 template <class T>
@@ -41,14 +51,13 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
           .item<int64_t>());
   const auto threshold = static_cast<uint32_t>(std::llround(p * double(1 << 24)));
   const double scale = 1.0 / (1.0 - p);
-  if (x.scalar_type() == torch::kDouble) {
-    auto mask = torch::empty(x.sizes(), x.options());
+  // The mask in float64 for float64 input, float32 otherwise (narrower types get it rounded).
+  const bool wide = x.scalar_type() == torch::kDouble;
+  auto mask = torch::empty(x.sizes(), torch::TensorOptions().dtype(wide ? torch::kFloat64 : torch::kFloat32));
+  if (wide)
     fill_keep_mask(mask.data_ptr<double>(), mask.numel(), key, threshold, scale);
-    return x * mask;
-  }
-  // float32, and float32 rounded to the narrower types
-  auto mask = torch::empty(x.sizes(), torch::TensorOptions().dtype(torch::kFloat32));
-  fill_keep_mask(mask.data_ptr<float>(), mask.numel(), key, threshold, static_cast<float>(scale));
+  else
+    fill_keep_mask(mask.data_ptr<float>(), mask.numel(), key, threshold, static_cast<float>(scale));
   return x * mask.to(x.scalar_type());
 }
 

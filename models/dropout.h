@@ -11,16 +11,6 @@
 
 namespace seqrl {
 
-// The per-element hash (Wellons' "lowbias32" 32-bit integer mixer, a bijection), exposed for tests.
-inline uint32_t mix32(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-
 // x in training mode with probability p of zeroing each element, x itself otherwise. p in [0, 1).
 torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training);
 
