@@ -23,14 +23,13 @@ void check_message(const char* message, const char* prefix) {
     std::abort();
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// Loads the bytes with `flags` and acts for a few steps (see the top of this file).
+void load_and_act(const uint8_t* data, size_t size, unsigned flags) {
   char err[512];
-  sqp_policy* p = sqp_load_memory(data, size, "fuzz.sqp", err, sizeof err);
+  sqp_policy* p = sqp_load_memory_ex(data, size, "fuzz.sqp", flags, err, sizeof err);
   if (!p) {
     check_message(err, "fuzz.sqp: ");
-    return 0;
+    return;
   }
   const sqp_info_t* info = sqp_info(p);
   std::vector<double> obs(size_t(info->state_dim)), action(size_t(info->act_dim));
@@ -46,5 +45,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (sqp_observe(p, action.data(), 1.0) != SQP_OK) std::abort();
   }
   sqp_free(p);
+}
+
+}  // namespace
+
+// Every file twice: as it loads, and with the backbone's matrices in int8 (SQP_LOAD_INT8).
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  load_and_act(data, size, 0);
+  load_and_act(data, size, SQP_LOAD_INT8);
   return 0;
 }

@@ -20,7 +20,7 @@ class Aaren : public Mixer {
     std::vector<float> kv(src.get("k.weight", {dim_, dim_}));
     const auto& v = src.get("v.weight", {dim_, dim_});
     kv.insert(kv.end(), v.begin(), v.end());
-    kv_ = Linear::from(kv.data(), nullptr, dim_, 2 * dim_);  // (k, v) in one pass
+    kv_ = src.matrix(kv.data(), nullptr, dim_, 2 * dim_);  // (k, v) in one pass
     out_ = src.linear("out", dim_, dim_);
     m_.resize(heads_);
     u_.resize(heads_);

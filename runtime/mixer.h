@@ -22,17 +22,22 @@ class Mixer {
 };
 
 // What a loader gets: the file, the prefix of this layer's mixer parameters
-// ("backbone.layers.<l>.mixer."), and the model width.
+// ("backbone.layers.<l>.mixer."), the model width, and the precision of its matrices.
 struct MixerSource {
   const PolicyFile& file;
   std::string prefix;
   int dim;
+  Precision precision;
   std::vector<int64_t> shape(const std::string& name) const { return file.shape(prefix + name); }
   const std::vector<float>& get(const std::string& name, const std::vector<int64_t>& shape) const {
     return file.get(prefix + name, shape);
   }
   Linear linear(const std::string& name, int in, int out, bool with_bias = true) const {
-    return Linear::load(file, prefix + name, in, out, with_bias);
+    return Linear::load(file, prefix + name, in, out, with_bias, precision);
+  }
+  // A matrix the loader assembled itself ([out, in], bias may be null).
+  Linear matrix(const float* weight, const float* bias, int in, int out) const {
+    return Linear::from(weight, bias, in, out, precision);
   }
 };
 

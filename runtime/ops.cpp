@@ -158,6 +158,178 @@ SQP_F16C_TARGET void linear_half_kernel(const Linear& l, const float* x, int n, 
 }
 #endif
 
+// int8 matrices (Precision::int8). acc[t][o] = Σ_i u_t,i · q_o,i over the rounded rows
+// u = qx + 128, then y = float(acc − 128 Σ_i q_o,i) · (scale_t · scale_o) + b_o, with
+// weight_offset holding 128 Σ_i q_o,i. The sums are exact integers (|acc| ≤ 255 · 127 · in, and
+// in ≤ kInt8MaxInputs), so every path gives the same y.
+constexpr int kInt8MaxInputs = 65536;
+
+inline float int8_output(int32_t acc, int32_t weight_offset, float row_scale, float weight_scale, float bias) {
+  return std::fma(float(acc - weight_offset), row_scale * weight_scale, bias);
+}
+
+void int8_kernel_portable(const Linear& l, int n, const float* scales, float* y, int y_stride) {
+  for (int t = 0; t < n; ++t) {
+    const uint8_t* u = l.x_q.data() + size_t(t) * l.in_padded;
+    for (int o = 0; o < l.out; ++o) {
+      int32_t acc = 0;
+      for (int i = 0; i < l.in_padded; ++i)
+        acc += int32_t(u[i]) * l.weight_q[(size_t(i / 4) * l.out_padded + o) * 4 + i % 4];
+      y[t * y_stride + o] = int8_output(acc, l.weight_offset[o], scales[t], l.weight_scale[o], l.bias[o]);
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SQP_VNNI 1
+#define SQP_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
+
+// One row's 16 · V outputs of an int8 block: float(acc − 128 Σ q) · (scale_t · scale_o) + b.
+template <int V>
+SQP_VNNI_TARGET inline void int8_store(const Linear& l, const __m512i (&acc)[4], float row_scale, float* y, int o0) {
+  for (int v = 0; v < V; ++v) {
+    const int o = o0 + 16 * v;
+    const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[v], _mm512_loadu_si512(l.weight_offset.data() + o)));
+    const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(row_scale), _mm512_loadu_ps(l.weight_scale.data() + o));
+    const __m512 out = _mm512_fmadd_ps(sum, scale, _mm512_loadu_ps(l.bias.data() + o));
+    const int valid = l.out - o;
+    _mm512_mask_storeu_ps(y + o, valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1), out);
+  }
+}
+
+// s_v += the 4 inputs at x (u8) · the 4-input group of weights w_v (s8), for V ∈ {1, 4} vectors.
+template <int V>
+SQP_VNNI_TARGET inline void int8_accumulate(const uint8_t* x, __m512i w0, __m512i w1, __m512i w2, __m512i w3,
+                                            __m512i& s0, __m512i& s1, __m512i& s2, __m512i& s3) {
+  int32_t group;
+  __builtin_memcpy(&group, x, 4);
+  const __m512i xv = _mm512_set1_epi32(group);
+  s0 = _mm512_dpbusd_epi32(s0, xv, w0);
+  if constexpr (V == 4) {
+    s1 = _mm512_dpbusd_epi32(s1, xv, w1);
+    s2 = _mm512_dpbusd_epi32(s2, xv, w2);
+    s3 = _mm512_dpbusd_epi32(s3, xv, w3);
+  }
+}
+
+// V ∈ {1, 4} vectors of 16 outputs for T ≤ 3 rows. The accumulators are named variables: GCC 12
+// keeps an array of them in memory or copies it around each vpdpbusd. The empty asm pins the
+// weight vectors in registers, so each is loaded once for all T rows, not once per row.
+template <int T, int V>
+SQP_VNNI_TARGET inline void int8_block(const Linear& l, const float* scales, float* y, int y_stride, int o0) {
+  static_assert(T >= 1 && T <= 3 && (V == 1 || V == 4));
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero, c0 = zero, c1 = zero,
+          c2 = zero, c3 = zero;
+  const int8_t* w = l.weight_q.data() + size_t(o0) * 4;
+  const uint8_t* u = l.x_q.data();
+  const size_t row = l.in_padded, w_stride = size_t(l.out_padded) * 4;
+  for (int i = 0; i < l.in_padded; i += 4, w += w_stride) {
+    __m512i w0 = _mm512_loadu_si512(w), w1 = zero, w2 = zero, w3 = zero;
+    if constexpr (V == 4) {
+      w1 = _mm512_loadu_si512(w + 64);
+      w2 = _mm512_loadu_si512(w + 128);
+      w3 = _mm512_loadu_si512(w + 192);
+      asm("" : "+v"(w0), "+v"(w1), "+v"(w2), "+v"(w3));
+    }
+    int8_accumulate<V>(u + i, w0, w1, w2, w3, a0, a1, a2, a3);
+    if constexpr (T >= 2) int8_accumulate<V>(u + row + i, w0, w1, w2, w3, b0, b1, b2, b3);
+    if constexpr (T >= 3) int8_accumulate<V>(u + 2 * row + i, w0, w1, w2, w3, c0, c1, c2, c3);
+  }
+  int8_store<V>(l, {a0, a1, a2, a3}, scales[0], y, o0);
+  if constexpr (T >= 2) int8_store<V>(l, {b0, b1, b2, b3}, scales[1], y + y_stride, o0);
+  if constexpr (T >= 3) int8_store<V>(l, {c0, c1, c2, c3}, scales[2], y + 2 * y_stride, o0);
+}
+
+// One row (a recurrent h, the last layer's token), 128 outputs: twice int8_block<1, 4>'s
+// accumulators, so that 8 independent vpdpbusd chains hide the instruction's latency.
+SQP_VNNI_TARGET inline void int8_block_row8(const Linear& l, float scale, float* y, int o0) {
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+  const int8_t* w = l.weight_q.data() + size_t(o0) * 4;
+  const size_t w_stride = size_t(l.out_padded) * 4;
+  for (int i = 0; i < l.in_padded; i += 4, w += w_stride) {
+    int8_accumulate<4>(l.x_q.data() + i, _mm512_loadu_si512(w), _mm512_loadu_si512(w + 64), _mm512_loadu_si512(w + 128),
+                       _mm512_loadu_si512(w + 192), a0, a1, a2, a3);
+    int8_accumulate<4>(l.x_q.data() + i, _mm512_loadu_si512(w + 256), _mm512_loadu_si512(w + 320),
+                       _mm512_loadu_si512(w + 384), _mm512_loadu_si512(w + 448), a4, a5, a6, a7);
+  }
+  int8_store<4>(l, {a0, a1, a2, a3}, scale, y, o0);
+  int8_store<4>(l, {a4, a5, a6, a7}, scale, y, o0 + 64);
+}
+
+template <int T>
+SQP_VNNI_TARGET void int8_rows(const Linear& l, const float* scales, float* y, int y_stride) {
+  int o = 0;
+  if constexpr (T == 1)
+    for (; o + 128 <= l.out_padded; o += 128) int8_block_row8(l, scales[0], y, o);
+  for (; o + 64 <= l.out_padded; o += 64) int8_block<T, 4>(l, scales, y, y_stride, o);
+  for (; o < l.out_padded; o += 16) int8_block<T, 1>(l, scales, y, y_stride, o);
+}
+
+// quantize_row for an input row, written as u = q + 128 straight into x_q: the same rounding
+// (max, 127 / m, round half to even, clamp) in 16 lanes.
+SQP_VNNI_TARGET float quantize_row_u8(const float* x, int n, uint8_t* u) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 m = zero, poison = zero;
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(lanes, x + i);
+    m = _mm512_max_ps(m, _mm512_abs_ps(v));
+    poison = _mm512_add_ps(poison, _mm512_mul_ps(v, zero));
+  }
+  const float max = _mm512_reduce_max_ps(m), nan_if_bad = _mm512_reduce_add_ps(poison);
+  if (nan_if_bad != nan_if_bad || max < kInt8Smallest) {
+    for (int i = 0; i < n; ++i) u[i] = 128;
+    return nan_if_bad != nan_if_bad ? NAN : 0.0f;
+  }
+  const __m512 inv = _mm512_set1_ps(127.0f / max);
+  const __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127), offset = _mm512_set1_epi32(128);
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + i), inv));  // round half to even
+    q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, low), high), offset);
+    _mm512_mask_cvtepi32_storeu_epi8(u + i, lanes, q);
+  }
+  return max / 127.0f;
+}
+
+bool cpu_has_vnni() {
+  static const bool yes =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+  return yes;
+}
+#endif
+
+// Rounds n ≤ kMaxTokens input rows into l.x_q as u = q + 128 and multiplies, with VNNI if
+// `vnni` (and the CPU has it).
+void int8_rows_kernel(const Linear& l, const float* x, int n, float* y, int x_stride, int y_stride, bool vnni) {
+  float scales[kMaxTokens];
+#ifdef SQP_VNNI
+  if (vnni && cpu_has_vnni()) {
+    for (int t = 0; t < n; ++t)
+      scales[t] = quantize_row_u8(x + size_t(t) * x_stride, l.in, l.x_q.data() + size_t(t) * l.in_padded);
+    if (n == 3) int8_rows<3>(l, scales, y, y_stride);
+    if (n == 2) int8_rows<2>(l, scales, y, y_stride);
+    if (n == 1) int8_rows<1>(l, scales, y, y_stride);
+    return;
+  }
+#endif
+  (void)vnni;
+  for (int t = 0; t < n; ++t) {
+    uint8_t* u = l.x_q.data() + size_t(t) * l.in_padded;
+    scales[t] = quantize_row(x + size_t(t) * x_stride, l.in, reinterpret_cast<int8_t*>(u));
+    for (int i = 0; i < l.in; ++i) u[i] ^= 0x80;  // q + 128 in two's complement
+  }
+  int8_kernel_portable(l, n, scales, y, y_stride);
+}
+
+void int8_kernel(const Linear& l, const float* x, int n, float* y, int x_stride, int y_stride, bool vnni) {
+  for (int t = 0; t < n; t += kMaxTokens)
+    int8_rows_kernel(l, x + size_t(t) * x_stride, std::min(kMaxTokens, n - t), y + size_t(t) * y_stride, x_stride,
+                     y_stride, vnni);
+}
+
 }  // namespace
 
 SQP_ELEMENTWISE_CLONES void gelu_inplace(float* x, int n) {
@@ -170,7 +342,57 @@ SQP_ELEMENTWISE_CLONES void tanh_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = tanh_poly(x[i]);
 }
 
-Linear Linear::from(const float* weight, const float* bias, int in, int out) {
+SQP_ELEMENTWISE_CLONES float quantize_row(const float* x, int n, int8_t* q) {
+  float m = 0.0f, poison = 0.0f;  // poison: NaN if some x[i] is NaN or infinite, else 0
+  for (int i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    m = a > m ? a : m;
+    poison += x[i] * 0.0f;
+  }
+  if (poison != poison || m < kInt8Smallest) {
+    for (int i = 0; i < n; ++i) q[i] = 0;
+    return poison != poison ? NAN : 0.0f;
+  }
+  const float inv = 127.0f / m;
+  for (int i = 0; i < n; ++i) {
+    const float v = std::nearbyint(x[i] * inv);
+    q[i] = int8_t(v < -127.0f ? -127.0f : (v > 127.0f ? 127.0f : v));
+  }
+  return m / 127.0f;
+}
+
+namespace {
+
+Linear int8_linear(const float* weight, const float* bias, int in, int out) {
+  if (in > kInt8MaxInputs)
+    throw LoadError("a matrix with " + std::to_string(in) + " inputs cannot run in int8 (at most " +
+                    std::to_string(kInt8MaxInputs) + ")");
+  Linear l;
+  l.in = in;
+  l.out = out;
+  l.in_padded = (in + 3) / 4 * 4;
+  l.out_padded = (out + 15) / 16 * 16;
+  l.bias.assign(l.out_padded, 0.0f);
+  if (bias) std::copy(bias, bias + out, l.bias.begin());
+  l.weight_q.assign(size_t(l.in_padded) * l.out_padded, 0);
+  l.weight_scale.assign(l.out_padded, 0.0f);
+  l.weight_offset.assign(l.out_padded, 0);
+  std::vector<int8_t> row(in);
+  for (int o = 0; o < out; ++o) {
+    l.weight_scale[o] = quantize_row(weight + size_t(o) * in, in, row.data());
+    for (int i = 0; i < in; ++i) {
+      l.weight_q[(size_t(i / 4) * l.out_padded + o) * 4 + i % 4] = row[i];
+      l.weight_offset[o] += 128 * row[i];
+    }
+  }
+  l.x_q.assign(size_t(kMaxTokens) * l.in_padded, 128);  // the padding stays q = 0
+  return l;
+}
+
+}  // namespace
+
+Linear Linear::from(const float* weight, const float* bias, int in, int out, Precision precision) {
+  if (precision == Precision::int8) return int8_linear(weight, bias, in, out);
   Linear l;
   l.in = in;
   l.out = out;
@@ -192,16 +414,23 @@ Linear Linear::from(const float* weight, const float* bias, int in, int out) {
   return l;
 }
 
-Linear Linear::load(const PolicyFile& f, const std::string& name, int in, int out, bool with_bias) {
+Linear Linear::load(const PolicyFile& f, const std::string& name, int in, int out, bool with_bias,
+                    Precision precision) {
   const auto& w = f.get(name + ".weight", {out, in});
-  return from(w.data(), with_bias ? f.get(name + ".bias", {out}).data() : nullptr, in, out);
+  return from(w.data(), with_bias ? f.get(name + ".bias", {out}).data() : nullptr, in, out, precision);
 }
 
 void Linear::apply(const float* x, int n, float* y, int x_stride, int y_stride) const {
+  if (!weight_q.empty()) return int8_kernel(*this, x, n, y, x_stride, y_stride, true);
 #ifdef SQP_F16C
   if (!weight_t_half.empty()) return linear_half_kernel(*this, x, n, y, x_stride, y_stride);
 #endif
   linear_kernel(*this, x, n, y, x_stride, y_stride);
+}
+
+void Linear::apply_portable(const float* x, int n, float* y) const {
+  if (weight_q.empty()) return apply(x, n, y);
+  int8_kernel(*this, x, n, y, in, out, false);
 }
 
 LayerNorm LayerNorm::load(const PolicyFile& f, const std::string& name, int dim) {
@@ -210,24 +439,36 @@ LayerNorm LayerNorm::load(const PolicyFile& f, const std::string& name, int dim)
 
 namespace {
 
-// Σ f(x[i]) in float64 over 8 running sums, so that the loop vectorizes without reassociating
-// a single sum (which GCC does only under -ffast-math).
-template <class F>
-double sum8(const float* x, size_t n, F f) {
-  double lanes[8] = {};
+// Σ x[i] (Squared false) or Σ (x[i] − center)² (Squared true) in float64 over 8 running sums,
+// so that the loop vectorizes without reassociating a single sum (which GCC does only under
+// -ffast-math). The lanes are a GCC vector: GCC would not vectorize 8 scalar sums fed by
+// float-to-double conversions.
+typedef float Float8 __attribute__((vector_size(32)));
+typedef double Double8 __attribute__((vector_size(64)));
+
+template <bool Squared>
+inline __attribute__((always_inline)) double sum8(const float* x, size_t n, double center) {
+  Double8 lanes = {};
   size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) lanes[k] += f(x[i + k]);
-  for (; i < n; ++i) lanes[0] += f(x[i]);
+  for (; i + 8 <= n; i += 8) {
+    Float8 v;
+    __builtin_memcpy(&v, x + i, sizeof v);
+    const Double8 d = __builtin_convertvector(v, Double8);
+    lanes += Squared ? (d - center) * (d - center) : d;
+  }
+  for (; i < n; ++i) {
+    const double d = x[i];
+    lanes[0] += Squared ? (d - center) * (d - center) : d;
+  }
   return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
 }
 
 }  // namespace
 
-void LayerNorm::apply(const float* x, float* y) const {
+SQP_ELEMENTWISE_CLONES void LayerNorm::apply(const float* x, float* y) const {
   const size_t n = weight.size();
-  const double mean = sum8(x, n, [](float v) { return double(v); }) / double(n);
-  const double sq = sum8(x, n, [mean](float v) { return (v - mean) * (v - mean); });
+  const double mean = sum8<false>(x, n, 0.0) / double(n);
+  const double sq = sum8<true>(x, n, mean);
   const float inv = float(1.0 / std::sqrt(sq / double(n) + 1e-5));
   const float m = float(mean);
   for (size_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv * weight[i] + bias[i];

@@ -21,18 +21,46 @@ constexpr int kMaxTokens = 3;
 // where the CPU widens it in hardware (x86-64 F16C): a step streams half the bytes, which is
 // what bounds it once the weights outgrow the L2 cache. The widening is exact and accumulation
 // is float32 in the same order, so the results are those of the float32 matrix.
+//
+// Precision::int8 (sqp_load_ex's SQP_LOAD_INT8) trades exactness for speed, as dynamic
+// quantization does: each weight row o is stored as int8 q_o,i = round(w_o,i · 127 / m_o) with
+// m_o = max_i |w_o,i|, and each input row t is rounded the same way at every call
+// (quantize_row). The product is an exact integer sum, scaled back in float32:
+//   y_t,o = float(Σ_i qx_t,i · q_o,i) · (m_t/127 · m_o/127) + b_o      (one fused multiply-add)
+// The sum runs as u8 × s8 (AVX512-VNNI's vpdpbusd, qx + 128 and a per-row correction) where the
+// CPU has it, as plain integer loops otherwise; both give the same integers.
+enum class Precision { exact, int8 };
+
+// Rounds x[0..n) to q[i] = round_half_even(x[i] · (127 / m)), m = max |x[i]|, and returns the
+// scale m / 127; all in float32. NaN if x holds a NaN or an infinity. A row with m below
+// kInt8Smallest counts as zero (q = 0, scale 0): 127 / m would overflow for a subnormal m, and
+// what such a row adds to a product is far below int8's own rounding.
+constexpr float kInt8Smallest = 0x1p-100f;
+float quantize_row(const float* x, int n, int8_t* q);
+
 struct Linear {
   int in = 0, out = 0, out_padded = 0;
   std::vector<float> weight_t, bias;    // bias: out_padded, zeros if the layer has none
   std::vector<uint16_t> weight_t_half;  // binary16 in weight_t's layout; when set, weight_t is empty
+  // int8 form, when set (weight_t is then empty): q in 4-input groups, [in_padded / 4][out_padded][4]
+  // (vpdpbusd's layout), the row scales m_o / 127 and 128 Σ_i q_o,i; x_q is the call's rounded input.
+  int in_padded = 0;
+  std::vector<int8_t> weight_q;
+  std::vector<float> weight_scale;
+  std::vector<int32_t> weight_offset;
+  mutable std::vector<uint8_t> x_q;  // kMaxTokens rows of in_padded (qx + 128)
 
   // From LibTorch's `<name>.weight` [out, in] (and `<name>.bias` [out] if `with_bias`).
-  static Linear load(const PolicyFile& f, const std::string& name, int in, int out, bool with_bias = true);
+  static Linear load(const PolicyFile& f, const std::string& name, int in, int out, bool with_bias = true,
+                     Precision precision = Precision::exact);
   // From a [out, in] matrix given directly (a slice of a larger tensor, LRU's B, ...).
-  static Linear from(const float* weight, const float* bias, int in, int out);
+  static Linear from(const float* weight, const float* bias, int in, int out, Precision precision = Precision::exact);
   // x: n rows of `in` floats (row stride x_stride); y: n rows of out floats (stride y_stride).
   void apply(const float* x, int n, float* y, int x_stride, int y_stride) const;
   void apply(const float* x, int n, float* y) const { apply(x, n, y, in, out); }
+  // An int8 apply through the plain integer loops that CPUs without AVX512-VNNI run; the same
+  // outputs bit for bit (tests compare the two where both run).
+  void apply_portable(const float* x, int n, float* y) const;
 };
 
 struct LayerNorm {

@@ -46,7 +46,7 @@ struct sqp_policy {
   // Buffers, sized at load.
   std::vector<float> input, tokens, normed, mixed, hidden, head;
 
-  explicit sqp_policy(const PolicyFile& f);
+  sqp_policy(const PolicyFile& f, Precision precision);
   void act(const double* obs, double* action);
   const float* time_row(int64_t step) const {
     return time_table.data() + size_t(std::min<int64_t>(step, max_ep_len - 1)) * dim;
@@ -61,7 +61,7 @@ struct sqp_policy {
   }
 };
 
-sqp_policy::sqp_policy(const PolicyFile& f)
+sqp_policy::sqp_policy(const PolicyFile& f, Precision precision)
     : backbone(f.backbone),
       env(f.env),
       state_dim(f.state_dim),
@@ -82,8 +82,9 @@ sqp_policy::sqp_policy(const PolicyFile& f)
   for (int l = 0; l < f.layers; ++l) {
     const std::string p = "backbone.layers." + std::to_string(l) + ".";
     layers.push_back({LayerNorm::load(f, p + "norm1", dim), LayerNorm::load(f, p + "norm2", dim),
-                      load_mixer({f, p + "mixer.", dim}), Linear::load(f, p + "fc1", dim, mlp),
-                      Linear::load(f, p + "fc2", mlp, dim)});
+                      load_mixer({f, p + "mixer.", dim, precision}),
+                      Linear::load(f, p + "fc1", dim, mlp, true, precision),
+                      Linear::load(f, p + "fc2", mlp, dim, true, precision)});
   }
   final_norm = LayerNorm::load(f, "backbone.final_norm", dim);
   action_head = Linear::load(f, "action_head", dim, act_dim);
@@ -99,7 +100,7 @@ sqp_policy::sqp_policy(const PolicyFile& f)
           f.layers,
           f.reward_scale,
           f.target_return,
-          f.dtype == SQP_DTYPE_F16 ? "float16" : "float32"};
+          precision == Precision::int8 ? "int8" : (f.dtype == SQP_DTYPE_F16 ? "float16" : "float32")};
 }
 
 void sqp_policy::act(const double* obs, double* action) {
@@ -154,11 +155,13 @@ void copy_message(const std::string& message, char* err, size_t err_size) {
 
 // read() parses the file; errors of the model itself get the source prefixed here.
 template <class Read>
-sqp_policy* load_checked(const std::string& source, char* err, size_t err_size, Read&& read) {
+sqp_policy* load_checked(const std::string& source, unsigned flags, char* err, size_t err_size, Read&& read) {
   try {
+    if (flags & ~unsigned(SQP_LOAD_INT8))
+      throw LoadError(source + ": unknown load flags " + std::to_string(flags) + "; expected 0 or SQP_LOAD_INT8");
     auto file = read();
     try {
-      return new sqp_policy(file);
+      return new sqp_policy(file, flags & SQP_LOAD_INT8 ? Precision::int8 : Precision::exact);
     } catch (const LoadError& e) {
       throw LoadError(source + ": " + e.what());
     }
@@ -172,23 +175,30 @@ sqp_policy* load_checked(const std::string& source, char* err, size_t err_size, 
 
 extern "C" {
 
-sqp_policy* sqp_load(const char* path, char* err, size_t err_size) {
+sqp_policy* sqp_load(const char* path, char* err, size_t err_size) { return sqp_load_ex(path, 0, err, err_size); }
+
+sqp_policy* sqp_load_memory(const void* data, size_t size, const char* source, char* err, size_t err_size) {
+  return sqp_load_memory_ex(data, size, source, 0, err, err_size);
+}
+
+sqp_policy* sqp_load_ex(const char* path, unsigned flags, char* err, size_t err_size) {
   copy_message("", err, err_size);
   if (!path) {
     copy_message("sqp_load: path is NULL", err, err_size);
     return nullptr;
   }
-  return load_checked(path, err, err_size, [&] { return read_policy_file(path); });
+  return load_checked(path, flags, err, err_size, [&] { return read_policy_file(path); });
 }
 
-sqp_policy* sqp_load_memory(const void* data, size_t size, const char* source, char* err, size_t err_size) {
+sqp_policy* sqp_load_memory_ex(const void* data, size_t size, const char* source, unsigned flags, char* err,
+                               size_t err_size) {
   copy_message("", err, err_size);
   const std::string name = source ? source : "(memory)";
   if (!data && size) {
     copy_message(name + ": data is NULL", err, err_size);
     return nullptr;
   }
-  return load_checked(name, err, err_size,
+  return load_checked(name, flags, err, err_size,
                       [&] { return parse_policy_file(std::string(static_cast<const char*>(data), size), name); });
 }
 

@@ -31,8 +31,16 @@ typedef struct sqp_info_t {
   int state_dim, act_dim, dim, layers;
   double reward_scale;  /* returns-to-go are divided by it */
   double target_return; /* the default target (unscaled) */
-  const char* weights;  /* "float32", or "float16": the weight matrices as stored (seqrl export --dtype) */
+  const char* weights;  /* "float32" or "float16": the weight matrices as stored (seqrl export --dtype);
+                           "int8" when loaded with SQP_LOAD_INT8 */
 } sqp_info_t;
+
+/* sqp_load_ex flags. SQP_LOAD_INT8: the backbone's matrices (mixers and MLPs; not the
+ * embeddings or the action head) act in int8, as dynamic quantization does: weights rounded per
+ * output row, each input row rounded at every step, exact integer sums (runtime/ops.h has the
+ * arithmetic). Several times faster where the CPU has AVX512-VNNI; it changes the actions (by
+ * ~1e-2 on a trained model), so check the scores with `seqrl eval --runtime --dtype int8`. */
+enum { SQP_LOAD_INT8 = 1 };
 
 /* Loads and checks a policy file. Returns NULL on failure with a one-line message in
  * err[0..err_size) naming the file and what was wrong (truncated, wrong magic or version,
@@ -40,6 +48,10 @@ typedef struct sqp_info_t {
 sqp_policy* sqp_load(const char* path, char* err, size_t err_size);
 /* The same from a file's bytes already in memory; `source` names them in messages. */
 sqp_policy* sqp_load_memory(const void* data, size_t size, const char* source, char* err, size_t err_size);
+/* sqp_load and sqp_load_memory with SQP_LOAD_* flags (0: as they load); unknown flags fail. */
+sqp_policy* sqp_load_ex(const char* path, unsigned flags, char* err, size_t err_size);
+sqp_policy* sqp_load_memory_ex(const void* data, size_t size, const char* source, unsigned flags, char* err,
+                               size_t err_size);
 void sqp_free(sqp_policy* policy);
 
 const sqp_info_t* sqp_info(const sqp_policy* policy);

@@ -13,8 +13,8 @@ class TorchRnn : public Mixer {
   // module: "gru" or "lstm" (the parameter prefix); gates: 3 (r, z, n) or 4 (i, f, g, o).
   TorchRnn(const MixerSource& src, const std::string& module, int gates) : hidden_(src.dim), gates_(gates) {
     const auto& p = [&](const std::string& name, int in) -> Linear {
-      return Linear::from(src.get(module + ".weight_" + name + "_l0", {gates * hidden_, in}).data(),
-                          src.get(module + ".bias_" + name + "_l0", {gates * hidden_}).data(), in, gates * hidden_);
+      return src.matrix(src.get(module + ".weight_" + name + "_l0", {gates * hidden_, in}).data(),
+                        src.get(module + ".bias_" + name + "_l0", {gates * hidden_}).data(), in, gates * hidden_);
     };
     input_ = p("ih", src.dim);
     recurrent_ = p("hh", hidden_);

@@ -117,6 +117,16 @@ TEST(PolicyFile, ExportedFileLoadsWithItsHeader) {
   EXPECT_STREQ(info->weights, "float32");
   EXPECT_EQ(bytes.substr(0, 8), SQP_MAGIC);
   sqp_free(p);
+  // The same bytes with int8 matrices; a flag the runtime does not know is refused by name.
+  p = sqp_load_memory_ex(bytes.data(), bytes.size(), "good.sqp", SQP_LOAD_INT8, err, sizeof err);
+  ASSERT_NE(p, nullptr) << err;
+  EXPECT_STREQ(sqp_info(p)->weights, "int8");
+  EXPECT_EQ(sqp_reset(p, 1800), SQP_OK);
+  double obs[11] = {}, action[3];
+  EXPECT_EQ(sqp_act(p, obs, action), SQP_OK) << sqp_error(p);
+  sqp_free(p);
+  EXPECT_EQ(sqp_load_memory_ex(bytes.data(), bytes.size(), "good.sqp", 2, err, sizeof err), nullptr);
+  EXPECT_STREQ(err, "good.sqp: unknown load flags 2; expected 0 or SQP_LOAD_INT8");
 }
 
 TEST(PolicyFile, TruncatedAnywhereIsRejected) {
@@ -384,6 +394,111 @@ TEST(RuntimeOps, LinearAndLayerNormMatchFloat64Loops) {
     for (float v : x) var += (v - mean) * (v - mean) / dim;
     for (int i = 0; i < dim; ++i)
       EXPECT_NEAR(y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * norm.weight[i] + norm.bias[i], 1e-5) << dim;
+  }
+}
+
+// The int8 rounding as runtime/ops.h defines it, written out independently: m = max |x|, the
+// float32 factor 127 / m, round half to even, scale m / 127.
+float reference_quantize(const float* x, int n, std::vector<int>& q) {
+  float m = 0;
+  for (int i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+  q.assign(n, 0);
+  if (m < 0x1p-100f) return 0;  // a row this small counts as zero
+  const float inv = 127.0f / m;
+  for (int i = 0; i < n; ++i) q[i] = int(std::nearbyint(x[i] * inv));
+  return m / 127.0f;
+}
+
+// Linear in int8 (SQP_LOAD_INT8) on random rows, widths that are not multiples of the kernel's
+// 4-input groups or 16/64/128-output blocks, against (a) its definition, summed in float64 from
+// independently rounded integers, and (b) the float64 product of the unrounded values, within
+// the rounding's exact error bound Σ |x||e_w| + |w||e_x| + |e_x||e_w| (|e| ≤ half a step).
+TEST(RuntimeOps, Int8LinearMatchesItsDefinitionAndTheRoundingBound) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  for (int in : {1, 7, 64, 130}) {
+    for (int out : {1, 13, 67, 130, 384}) {
+      std::vector<float> w(size_t(in) * out), b(out), x(size_t(7) * in);
+      for (auto* v : {&w, &b, &x})
+        for (auto& e : *v) e = normal(rng);
+      for (int i = 0; i < in; ++i) x[i] *= 30;  // one row of a larger scale
+      auto linear = sqp::Linear::from(w.data(), b.data(), in, out, sqp::Precision::int8);
+      ASSERT_FALSE(linear.weight_q.empty());
+      std::vector<std::vector<int>> qw(out);
+      std::vector<float> sw(out);
+      for (int o = 0; o < out; ++o) sw[o] = reference_quantize(&w[size_t(o) * in], in, qw[o]);
+      for (int rows = 1; rows <= 7; ++rows) {
+        std::vector<float> y(size_t(rows) * out, -1.0f), y_portable(y);
+        linear.apply(x.data(), rows, y.data());
+        linear.apply_portable(x.data(), rows, y_portable.data());
+        ASSERT_EQ(y, y_portable) << in << "x" << out << " rows " << rows;
+        for (int r = 0; r < rows; ++r) {
+          std::vector<int> qx;
+          const float* xr = &x[size_t(r) * in];
+          const float sx = reference_quantize(xr, in, qx);
+          for (int o = 0; o < out; ++o) {
+            int64_t acc = 0;
+            double exact = b[o], bound = 0;
+            for (int i = 0; i < in; ++i) {
+              acc += int64_t(qx[i]) * qw[o][i];
+              const double wi = w[size_t(o) * in + i];
+              exact += wi * xr[i];
+              bound += std::abs(xr[i]) * 0.5 * sw[o] + std::abs(wi) * 0.5 * sx + 0.25 * sx * sw[o];
+            }
+            const double defined = double(acc) * double(sx) * double(sw[o]) + b[o];
+            const double got = y[size_t(r) * out + o];
+            ASSERT_NEAR(got, defined, 1e-6 * (std::abs(double(acc) * sx * sw[o]) + std::abs(b[o])) + 1e-7)
+                << in << "x" << out << " row " << r << " output " << o;
+            ASSERT_LE(std::abs(got - exact), bound * (1 + 1e-5) + 1e-6) << in << "x" << out << " row " << r;
+          }
+        }
+      }
+    }
+  }
+  // A zero (or subnormal) row gives the bias; a NaN or an infinity anywhere in a row makes the whole row NaN,
+  // so the runtime's non-finite-action check sees it, and leaves the other rows alone.
+  std::vector<float> w(8 * 5), b(5);
+  for (auto* v : {&w, &b})
+    for (auto& e : *v) e = normal(rng);
+  auto linear = sqp::Linear::from(w.data(), b.data(), 8, 5, sqp::Precision::int8);
+  for (float bad : {0.0f, 1e-40f, NAN, INFINITY}) {
+    std::vector<float> x(3 * 8, 0.5f), y(3 * 5);
+    for (int i = 0; i < 8; ++i) x[8 + i] = 0;
+    x[8 + 3] = bad;
+    linear.apply(x.data(), 3, y.data());
+    for (int o = 0; o < 5; ++o) {
+      if (std::abs(bad) < 1.0f)  // zero, or small enough to count as zero
+        EXPECT_EQ(y[5 + o], b[o]);
+      else
+        EXPECT_TRUE(std::isnan(y[5 + o])) << bad;
+      EXPECT_TRUE(std::isfinite(y[o]) && std::isfinite(y[10 + o]));
+      EXPECT_EQ(y[o], y[10 + o]);  // rows 0 and 2 are the same input
+    }
+  }
+}
+
+// quantize_row: the integers of its definition, within ±127, the scale times 127 at the largest |x|.
+TEST(RuntimeOps, QuantizeRowRoundsToItsDefinition) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> normal(0.0f, 5.0f);
+  for (int n : {1, 5, 16, 33, 512}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = normal(rng);
+    x[n / 2] = 0.5f;  // a tie at some scale is possible; round half to even either way
+    if (n == 33)      // subnormal and tiny values, where 127 / m overflows (they count as zero)
+      for (auto& v : x) v *= 1e-40f;
+    if (n == 16)
+      for (auto& v : x) v *= 1e-25f;  // small but above kInt8Smallest: rounded as usual
+    std::vector<int8_t> q(n);
+    std::vector<int> expected;
+    const float scale = sqp::quantize_row(x.data(), n, q.data());
+    EXPECT_EQ(scale, reference_quantize(x.data(), n, expected));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(q[i], expected[i]) << n << " " << i;
+      EXPECT_LE(std::abs(int(q[i])), 127);
+      const double half_step = scale > 0 ? 0.5 * scale * (1 + 1e-6) : 0x1p-100;  // a zero row: |x| < 2^-100
+      EXPECT_LE(std::abs(q[i] * double(scale) - x[i]), half_step) << n << " " << i;
+    }
   }
 }
 
