@@ -1,7 +1,8 @@
 // `seqrl bench act`: µs per env step of acting at batch 1 on one thread — the LibTorch-free
 // runtime (runtime/sqp.h) against LibTorch's recurrent acting (DecisionModel::act +
 // observe_action) and its window acting (forward over the last K steps, as DT evaluates).
-// The runtime runs twice: float32 weights and float16 weights (`seqrl export --dtype float16`).
+// The runtime runs three times: float32 weights, float16 weights (`seqrl export --dtype float16`),
+// and float32 weights loaded with SQP_LOAD_INT8 (the backbone's matrices in int8).
 // The models are freshly initialized (timing does not depend on the weights), hopper-sized
 // (obs 11, act 3); every mode sees the same random observations. Each figure is this thread's
 // CPU time per step (what the step costs when it has the core, robust to a loaded machine),
@@ -65,8 +66,8 @@ void run(const Options& o) {
       "batch 1, 1 thread, dim %lld, layers %lld, K %lld, obs %d, act %d, float32; "
       "us per env step, thread CPU time (wall)\n",
       (long long)o.dim, (long long)o.layers, (long long)o.context, obs_dim, act_dim);
-  std::printf("%-12s %18s %18s %18s %20s %12s %12s\n", "backbone", "runtime", "runtime-f16", "libtorch-recurrent",
-              "libtorch-window", "win/runtime", "win/f16");
+  std::printf("%-12s %18s %18s %18s %18s %20s %12s %12s %12s\n", "backbone", "runtime", "runtime-f16", "runtime-int8",
+              "libtorch-recurrent", "libtorch-window", "win/runtime", "win/f16", "win/int8");
   for (const auto& name : names) {
     try {
       backbone_info(name);
@@ -87,13 +88,13 @@ void run(const Options& o) {
     PolicyScaling scaling{torch::zeros({obs_dim}), torch::ones({obs_dim}), 1000};
     auto obs = torch::randn({o.steps, obs_dim}, torch::kFloat64).contiguous();
 
-    // Runtime, float32 and float16 weights.
+    // Runtime: float32 and float16 weights, and int8 matrices.
     std::string runtime_error;
-    auto time_runtime = [&](PolicyDtype dtype) {
+    auto time_runtime = [&](PolicyDtype dtype, unsigned flags) {
       const auto bytes = encode_policy(model, scaling, "hopper", 1800, dtype);
       char err[512];
       std::unique_ptr<sqp_policy, void (*)(sqp_policy*)> rt(
-          sqp_load_memory(bytes.data(), bytes.size(), "bench policy", err, sizeof err), sqp_free);
+          sqp_load_memory_ex(bytes.data(), bytes.size(), "bench policy", flags, err, sizeof err), sqp_free);
       if (!rt) {
         runtime_error = err;
         return PerStep{};
@@ -109,7 +110,8 @@ void run(const Options& o) {
           },
           100, o.steps);
     };
-    const PerStep runtime = time_runtime(PolicyDtype::float32), runtime_half = time_runtime(PolicyDtype::float16);
+    const PerStep runtime = time_runtime(PolicyDtype::float32, 0), runtime_half = time_runtime(PolicyDtype::float16, 0),
+                  runtime_int8 = time_runtime(PolicyDtype::float32, SQP_LOAD_INT8);
 
     // LibTorch recurrent.
     auto obs32 = obs.to(torch::kFloat32);
@@ -146,12 +148,13 @@ void run(const Options& o) {
       return std::string(text);
     };
     if (runtime.cpu_us > 0)
-      std::printf("%-12s %18s %18s %18s %20s %11.1fx %11.1fx\n", name.c_str(), cell(runtime).c_str(),
-                  cell(runtime_half).c_str(), cell(recurrent).c_str(), cell(window).c_str(),
-                  window.cpu_us / runtime.cpu_us, window.cpu_us / runtime_half.cpu_us);
+      std::printf("%-12s %18s %18s %18s %18s %20s %11.1fx %11.1fx %11.1fx\n", name.c_str(), cell(runtime).c_str(),
+                  cell(runtime_half).c_str(), cell(runtime_int8).c_str(), cell(recurrent).c_str(), cell(window).c_str(),
+                  window.cpu_us / runtime.cpu_us, window.cpu_us / runtime_half.cpu_us,
+                  window.cpu_us / runtime_int8.cpu_us);
     else
-      std::printf("%-12s %18s %18s %18s %20s   (runtime: %s)\n", name.c_str(), "-", "-", cell(recurrent).c_str(),
-                  cell(window).c_str(), runtime_error.c_str());
+      std::printf("%-12s %18s %18s %18s %18s %20s   (runtime: %s)\n", name.c_str(), "-", "-", "-",
+                  cell(recurrent).c_str(), cell(window).c_str(), runtime_error.c_str());
     std::fflush(stdout);
   }
 }

@@ -61,8 +61,10 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N");
   cmd->add_flag("--runtime", a->runtime,
                 "Act through the LibTorch-free runtime (runtime/sqp.h); alone, instead of --mode's modes");
-  cmd->add_option("--dtype", a->dtype, "With --runtime: the exported weights, float32 or float16 (as `seqrl export`)")
-      ->check(CLI::IsMember({"float32", "float16"}));
+  cmd->add_option("--dtype", a->dtype,
+                  "With --runtime: float32 or float16 (the exported weights, as `seqrl export`), or int8 (a "
+                  "float32 export acted with the backbone's matrices in int8: SQP_LOAD_INT8)")
+      ->check(CLI::IsMember({"float32", "float16", "int8"}));
   cmd->add_option("--out", a->out, "Write the results as JSON here (default: RUN/eval-step<N>.json)");
   cmd->add_option("--trace", a->trace,
                   "Also write episode 0 of each target and mode step by step as CSV here "
@@ -74,7 +76,7 @@ void add_eval(CLI::App& app) {
     auto modes = eval_mode_list(a->mode);
     if (a->runtime && !cmd->count("--mode")) modes.clear();
     if (cmd->count("--dtype") && !a->runtime) throw UsageError("eval: --dtype applies to --runtime only");
-    if (a->runtime) modes.push_back(a->dtype == "float16" ? "runtime-float16" : "runtime");
+    if (a->runtime) modes.push_back(a->dtype == "float32" ? "runtime" : "runtime-" + a->dtype);
     auto results = evaluate_targets(policy, targets, modes, a->episodes ? a->episodes : c.episodes,
                                     a->seed >= 0 ? a->seed : c.eval_seed, c.threads);
     std::cout << "| target | mode | return | normalized | seconds |\n|---|---|---|---|---|\n";

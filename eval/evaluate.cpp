@@ -51,9 +51,11 @@ struct History {
 }  // namespace
 
 EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, const EvalSettings& settings) {
-  const bool through_runtime = settings.mode == "runtime" || settings.mode == "runtime-float16";
+  const bool through_runtime =
+      settings.mode == "runtime" || settings.mode == "runtime-float16" || settings.mode == "runtime-int8";
   if (settings.mode != "window" && settings.mode != "recurrent" && !through_runtime)
-    throw UsageError("eval mode '" + settings.mode + "': expected window, recurrent, runtime or runtime-float16");
+    throw UsageError("eval mode '" + settings.mode +
+                     "': expected window, recurrent, runtime, runtime-float16 or runtime-int8");
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -86,11 +88,13 @@ EvalResult evaluate_policy(DecisionModel& model, const PolicyScaling& scaling, c
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<sqp_policy, void (*)(sqp_policy*)>> runtime;
   if (through_runtime) {
-    const auto dtype = settings.mode == "runtime" ? PolicyDtype::float32 : PolicyDtype::float16;
+    const auto dtype = settings.mode == "runtime-float16" ? PolicyDtype::float16 : PolicyDtype::float32;
+    const unsigned flags = settings.mode == "runtime-int8" ? SQP_LOAD_INT8 : 0;
     const auto bytes = encode_policy(model, scaling, settings.env, settings.target, dtype);
     for (int i = 0; i < n; ++i) {
       char err[512];
-      runtime.emplace_back(sqp_load_memory(bytes.data(), bytes.size(), "exported policy", err, sizeof err), sqp_free);
+      runtime.emplace_back(sqp_load_memory_ex(bytes.data(), bytes.size(), "exported policy", flags, err, sizeof err),
+                           sqp_free);
       if (!runtime.back()) throw Error(err);
       sqp_reset(runtime.back().get(), settings.target);
     }

@@ -11,6 +11,7 @@
 //   runtime    recurrent acting through the LibTorch-free runtime (runtime/sqp.h), the model
 //              exported in memory as `seqrl export` would write it; one policy per episode;
 //   runtime-float16  the same with the weights exported as float16 (`seqrl export --dtype float16`).
+//   runtime-int8     a float32 export acted with the backbone's matrices in int8 (SQP_LOAD_INT8).
 #pragma once
 #include <torch/torch.h>
 
@@ -32,7 +33,7 @@ struct PolicyScaling {
 struct EvalSettings {
   std::string env;              // "hopper", ...
   double target = 3600;         // target return (unscaled)
-  std::string mode = "window";  // "window", "recurrent", "runtime" or "runtime-float16"
+  std::string mode = "window";  // "window", "recurrent", "runtime", "runtime-float16" or "runtime-int8"
   int episodes = 10;            // run in parallel, one env each
   uint64_t seed = 100000;       // episode i resets with seed + i (kept apart from training seeds)
   int threads = 0;              // VecEnv threads (0: all cores)
