@@ -153,3 +153,37 @@ TEST(ExportCli, CheckpointOptionPicksThatCheckpoint) {
 }
 
 }  // namespace
+
+// `seqrl bench act` on a small model: a row per backbone with every column a number (speed
+// itself is measured, never asserted).
+TEST(BenchAct, PrintsEveryModeForEachBackbone) {
+  std::string out;
+  ASSERT_EQ(run_command(std::string(SEQRL_CLI) +
+                            " --threads 1 bench act --backbones mingru,gru --dim 16 --layers 1 --context 4 --steps 20 "
+                            "--window-steps 4 --repeats 2",
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("fastest of 2 runs"), std::string::npos) << out;
+  for (const std::string backbone : {"mingru", "gru"}) {
+    std::istringstream lines(out);
+    std::string line;
+    bool found = false;
+    while (std::getline(lines, line)) {
+      std::istringstream cells(line);
+      std::string name;
+      cells >> name;
+      if (name != backbone) continue;
+      found = true;
+      // runtime, runtime-f16, runtime-int8, libtorch-recurrent, libtorch-window: "cpu (wall)"
+      for (int column = 0; column < 5; ++column) {
+        double cpu = -1;
+        std::string wall;
+        cells >> cpu >> wall;
+        EXPECT_GT(cpu, 0) << line;
+        EXPECT_EQ(wall.front(), '(') << line;
+      }
+    }
+    EXPECT_TRUE(found) << backbone << "\n" << out;
+  }
+}
