@@ -184,6 +184,9 @@ void int8_kernel_portable(const Linear& l, int n, const float* scales, float* y,
 #define SQP_VNNI 1
 #define SQP_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
 
+// The mask of the first min(count, 16) lanes (count ≥ 1).
+inline __mmask16 first_lanes(int count) { return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1); }
+
 // One row's 16 · V outputs of an int8 block: float(acc − 128 Σ q) · (scale_t · scale_o) + b.
 template <int V>
 SQP_VNNI_TARGET inline void int8_store(const Linear& l, const __m512i (&acc)[4], float row_scale, float* y, int o0) {
@@ -192,8 +195,7 @@ SQP_VNNI_TARGET inline void int8_store(const Linear& l, const __m512i (&acc)[4],
     const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[v], _mm512_loadu_si512(l.weight_offset.data() + o)));
     const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(row_scale), _mm512_loadu_ps(l.weight_scale.data() + o));
     const __m512 out = _mm512_fmadd_ps(sum, scale, _mm512_loadu_ps(l.bias.data() + o));
-    const int valid = l.out - o;
-    _mm512_mask_storeu_ps(y + o, valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1), out);
+    _mm512_mask_storeu_ps(y + o, first_lanes(l.out - o), out);
   }
 }
 
@@ -273,7 +275,7 @@ SQP_VNNI_TARGET float quantize_row_u8(const float* x, int n, uint8_t* u) {
   const __m512 zero = _mm512_setzero_ps();
   __m512 m = zero, poison = zero;
   for (int i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 lanes = first_lanes(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(lanes, x + i);
     m = _mm512_max_ps(m, _mm512_abs_ps(v));
     poison = _mm512_add_ps(poison, _mm512_mul_ps(v, zero));
@@ -286,7 +288,7 @@ SQP_VNNI_TARGET float quantize_row_u8(const float* x, int n, uint8_t* u) {
   const __m512 inv = _mm512_set1_ps(127.0f / max);
   const __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127), offset = _mm512_set1_epi32(128);
   for (int i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 lanes = first_lanes(n - i);
     __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + i), inv));  // round half to even
     q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, low), high), offset);
     _mm512_mask_cvtepi32_storeu_epi8(u + i, lanes, q);

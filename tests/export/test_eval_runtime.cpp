@@ -45,26 +45,19 @@ TEST(EvalRuntime, ScoresEqualRecurrentMode) {
   results = YAML::LoadFile(json)["final"];
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime");
-  // float16 weights are their own mode in the report; --dtype without --runtime is a usage error.
-  ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() +
-                            " --runtime --dtype float16 --episodes 1 --out " + json,
-                        &out),
-            0)
-      << out;
-  results = YAML::LoadFile(json)["final"];
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime-float16");
-  EXPECT_TRUE(std::isfinite(results[0]["return_mean"].as<double>()));
-  // int8 matrices likewise (a float32 export loaded with SQP_LOAD_INT8).
-  ASSERT_EQ(run_command(
-                std::string(SEQRL_CLI) + " eval " + run.string() + " --runtime --dtype int8 --episodes 1 --out " + json,
-                &out),
-            0)
-      << out;
-  results = YAML::LoadFile(json)["final"];
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime-int8");
-  EXPECT_TRUE(std::isfinite(results[0]["return_mean"].as<double>()));
+  // float16 weights and int8 matrices (a float32 export loaded with SQP_LOAD_INT8) are their own
+  // modes in the report; --dtype without --runtime is a usage error.
+  for (const std::string dtype : {"float16", "int8"}) {
+    ASSERT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --runtime --dtype " + dtype +
+                              " --episodes 1 --out " + json,
+                          &out),
+              0)
+        << out;
+    results = YAML::LoadFile(json)["final"];
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0]["mode"].as<std::string>(), "runtime-" + dtype);
+    EXPECT_TRUE(std::isfinite(results[0]["return_mean"].as<double>()));
+  }
   EXPECT_EQ(run_command(std::string(SEQRL_CLI) + " eval " + run.string() + " --dtype float16 --episodes 1", &out), 2)
       << out;
   EXPECT_NE(out.find("--dtype applies to --runtime only"), std::string::npos) << out;
