@@ -163,12 +163,40 @@ SQP_F16C_TARGET void linear_half_kernel(const Linear& l, const float* x, int n, 
 // weight_offset holding 128 Σ_i q_o,i. The sums are exact integers (|acc| ≤ 255 · 127 · in, and
 // in ≤ kInt8MaxInputs), so every path gives the same y.
 constexpr int kInt8MaxInputs = 65536;
+// Σ of in products of at most 127 · 127 stays below 2^24, exact in float32, up to this many inputs.
+constexpr int kInt8FloatExactInputs = (1 << 24) / (127 * 127);
 
 inline float int8_output(int32_t acc, int32_t weight_offset, float row_scale, float weight_scale, float bias) {
   return std::fma(float(acc - weight_offset), row_scale * weight_scale, bias);
 }
 
+// Without VNNI: Σ_i qx_t,i · q_o,i from the float copies of q (weight_qf), every product an
+// integer of at most 127², every partial sum below 2^24 (in ≤ kInt8FloatExactInputs), so float32
+// adds them exactly in any order and the loop vectorizes like the float32 kernel's. Wider
+// matrices sum in integers, one output at a time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+void int8_sums_float(const Linear& l, int n, float* sums) {
+  for (int k = 0; k < n * l.out_padded; ++k) sums[k] = 0.0f;
+  for (int i = 0; i < l.in; ++i) {
+    const float* w = l.weight_qf.data() + size_t(i) * l.out_padded;
+    for (int t = 0; t < n; ++t) {
+      const float x = float(int(l.x_q[size_t(t) * l.in_padded + i]) - 128);
+      float* row = sums + size_t(t) * l.out_padded;
+      for (int o = 0; o < l.out_padded; ++o) row[o] += x * w[o];
+    }
+  }
+}
+
 void int8_kernel_portable(const Linear& l, int n, const float* scales, float* y, int y_stride) {
+  if (!l.weight_qf.empty()) {
+    int8_sums_float(l, n, l.sums.data());
+    for (int t = 0; t < n; ++t)
+      for (int o = 0; o < l.out; ++o)
+        y[t * y_stride + o] = std::fma(l.sums[size_t(t) * l.out_padded + o], scales[t] * l.weight_scale[o], l.bias[o]);
+    return;
+  }
   for (int t = 0; t < n; ++t) {
     const uint8_t* u = l.x_q.data() + size_t(t) * l.in_padded;
     for (int o = 0; o < l.out; ++o) {
@@ -388,6 +416,15 @@ Linear int8_linear(const float* weight, const float* bias, int in, int out) {
     }
   }
   l.x_q.assign(size_t(kMaxTokens) * l.in_padded, 128);  // the padding stays q = 0
+  // The float copies for CPUs without VNNI, kept on every CPU so that apply_portable (and the
+  // tests) run the same path everywhere: 4 more bytes a weight.
+  if (in <= kInt8FloatExactInputs) {
+    l.weight_qf.assign(size_t(in) * l.out_padded, 0.0f);
+    for (int o = 0; o < out; ++o)
+      for (int i = 0; i < in; ++i)
+        l.weight_qf[size_t(i) * l.out_padded + o] = l.weight_q[(size_t(i / 4) * l.out_padded + o) * 4 + i % 4];
+    l.sums.assign(size_t(kMaxTokens) * l.out_padded, 0.0f);
+  }
   return l;
 }
 

@@ -28,7 +28,8 @@ constexpr int kMaxTokens = 3;
 // (quantize_row). The product is an exact integer sum, scaled back in float32:
 //   y_t,o = float(Σ_i qx_t,i · q_o,i) · (m_t/127 · m_o/127) + b_o      (one fused multiply-add)
 // The sum runs as u8 × s8 (AVX512-VNNI's vpdpbusd, qx + 128 and a per-row correction) where the
-// CPU has it, as plain integer loops otherwise; both give the same integers.
+// CPU has it, otherwise as float sums of the integers (exact below 2^24) or integer loops; all
+// give the same y.
 enum class Precision { exact, int8 };
 
 // Rounds x[0..n) to q[i] = round_half_even(x[i] · (127 / m)), m = max |x[i]|, and returns the
@@ -49,6 +50,8 @@ struct Linear {
   std::vector<float> weight_scale;
   std::vector<int32_t> weight_offset;
   mutable std::vector<uint8_t> x_q;  // kMaxTokens rows of in_padded (qx + 128)
+  std::vector<float> weight_qf;      // q as floats, [in][out_padded], for CPUs without AVX512-VNNI
+  mutable std::vector<float> sums;   // kMaxTokens rows of out_padded: the sums on that path
 
   // From LibTorch's `<name>.weight` [out, in] (and `<name>.bias` [out] if `with_bias`).
   static Linear load(const PolicyFile& f, const std::string& name, int in, int out, bool with_bias = true,

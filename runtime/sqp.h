@@ -36,10 +36,11 @@ typedef struct sqp_info_t {
 } sqp_info_t;
 
 /* sqp_load_ex flags. SQP_LOAD_INT8: the backbone's matrices (mixers and MLPs; not the
- * embeddings or the action head) act in int8, as dynamic quantization does: weights rounded per
- * output row, each input row rounded at every step, exact integer sums (runtime/ops.h has the
- * arithmetic). Several times faster where the CPU has AVX512-VNNI; it changes the actions (by
- * ~1e-2 on a trained model), so check the scores with `seqrl eval --runtime --dtype int8`. */
+ * embeddings, the action head or mLSTM's gate projection) act in int8, as dynamic quantization
+ * does: weights rounded per output row, each input row rounded at every step, exact integer sums
+ * (runtime/ops.h has the arithmetic). Several times faster where the CPU has AVX512-VNNI;
+ * elsewhere the same actions come from float loops, no faster than float32. It changes the
+ * actions (by ~1e-2 on a trained model): check the scores with `seqrl eval --runtime --dtype int8`. */
 enum { SQP_LOAD_INT8 = 1 };
 
 /* Loads and checks a policy file. Returns NULL on failure with a one-line message in

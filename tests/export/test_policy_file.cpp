@@ -416,7 +416,7 @@ float reference_quantize(const float* x, int n, std::vector<int>& q) {
 TEST(RuntimeOps, Int8LinearMatchesItsDefinitionAndTheRoundingBound) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal;
-  for (int in : {1, 7, 64, 130}) {
+  for (int in : {1, 7, 64, 130, 1100}) {  // 1100: past the float-exact sums, apply_portable sums integers
     for (int out : {1, 13, 67, 130, 384}) {
       std::vector<float> w(size_t(in) * out), b(out), x(size_t(7) * in);
       for (auto* v : {&w, &b, &x})
