@@ -291,8 +291,15 @@ SQP_VNNI_TARGET inline void int8_block_row8(const Linear& l, float scale, float*
 template <int T>
 SQP_VNNI_TARGET void int8_rows(const Linear& l, const float* scales, float* y, int y_stride) {
   int o = 0;
-  if constexpr (T == 1)
-    for (; o + 128 <= l.out_padded; o += 128) int8_block_row8(l, scales[0], y, o);
+  if constexpr (T == 1) {
+    // A recurrent matrix is applied to one row several times in a row (GRU's W_hh: 48 KiB, L1's
+    // size). Alternating the order of its 128-output blocks between calls starts each call on
+    // the weights the last one read most recently, still in L1, instead of the evicted ones.
+    const int blocks = l.out_padded / 128;
+    l.descending = !l.descending;
+    for (int b = 0; b < blocks; ++b) int8_block_row8(l, scales[0], y, 128 * (l.descending ? blocks - 1 - b : b));
+    o = 128 * blocks;
+  }
   for (; o + 64 <= l.out_padded; o += 64) int8_block<T, 4>(l, scales, y, y_stride, o);
   for (; o < l.out_padded; o += 16) int8_block<T, 1>(l, scales, y, y_stride, o);
 }

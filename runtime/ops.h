@@ -50,6 +50,7 @@ struct Linear {
   std::vector<float> weight_scale;
   std::vector<int32_t> weight_offset;
   mutable std::vector<uint8_t> x_q;  // kMaxTokens rows of in_padded (qx + 128)
+  mutable bool descending = false;   // the order of the last single-row call's output blocks
   std::vector<float> weight_qf;      // q as floats, [in][out_padded], for CPUs without AVX512-VNNI
   mutable std::vector<float> sums;   // kMaxTokens rows of out_padded: the sums on that path
 
