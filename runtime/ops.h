@@ -62,8 +62,8 @@ struct Linear {
   // x: n rows of `in` floats (row stride x_stride); y: n rows of out floats (stride y_stride).
   void apply(const float* x, int n, float* y, int x_stride, int y_stride) const;
   void apply(const float* x, int n, float* y) const { apply(x, n, y, in, out); }
-  // An int8 apply through the plain integer loops that CPUs without AVX512-VNNI run; the same
-  // outputs bit for bit (tests compare the two where both run).
+  // An int8 apply through the loops that CPUs without AVX512-VNNI run (float sums of the
+  // integers); the same outputs bit for bit (tests compare the two where both run).
   void apply_portable(const float* x, int n, float* y) const;
 };
 
