@@ -5,21 +5,24 @@
 namespace sqp {
 namespace {
 
+// One pass over the hidden units: the gates stay in registers instead of going through
+// memory between separate sigmoid and tanh passes.
+SQP_ELEMENTWISE_CLONES void gru_cell(const float* x, const float* hp, float* h, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float r = sigmoid(x[j] + hp[j]);
+    const float z = sigmoid(x[H + j] + hp[H + j]);
+    const float n = tanh_poly(x[2 * H + j] + r * hp[2 * H + j]);
+    h[j] = (1.0f - z) * n + z * h[j];
+  }
+}
+
 class Gru : public TorchRnn {
  public:
   explicit Gru(const MixerSource& src) : TorchRnn(src, "gru", 3) {}
   void reset() override { std::fill(h_.begin(), h_.end(), 0.0f); }
 
  private:
-  void cell(float* x, float* h) override {
-    const int H = hidden_;
-    float *r = x, *z = x + H, *n = x + 2 * H;
-    for (int j = 0; j < 2 * H; ++j) x[j] += h[j];
-    sigmoid_inplace(x, 2 * H);
-    for (int j = 0; j < H; ++j) n[j] += r[j] * h[2 * H + j];
-    tanh_inplace(n, H);
-    for (int j = 0; j < H; ++j) h_[j] = (1.0f - z[j]) * n[j] + z[j] * h_[j];
-  }
+  void cell(float* x, float* h) override { gru_cell(x, h, h_.data(), hidden_); }
 };
 
 }  // namespace

@@ -4,6 +4,18 @@
 namespace sqp {
 namespace {
 
+// One pass over the hidden units, the gates in registers (as gru_cell).
+SQP_ELEMENTWISE_CLONES void lstm_cell(const float* x, const float* hp, float* h, float* c, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float i = sigmoid(x[j] + hp[j]);
+    const float f = sigmoid(x[H + j] + hp[H + j]);
+    const float g = tanh_poly(x[2 * H + j] + hp[2 * H + j]);
+    const float o = sigmoid(x[3 * H + j] + hp[3 * H + j]);
+    c[j] = f * c[j] + i * g;
+    h[j] = o * tanh_poly(c[j]);
+  }
+}
+
 class Lstm : public TorchRnn {
  public:
   explicit Lstm(const MixerSource& src) : TorchRnn(src, "lstm", 4), c_(src.dim) {}
@@ -13,17 +25,7 @@ class Lstm : public TorchRnn {
   }
 
  private:
-  void cell(float* x, float* h) override {
-    const int H = hidden_;
-    float *i = x, *f = x + H, *g = x + 2 * H, *o = x + 3 * H;
-    for (int j = 0; j < 4 * H; ++j) x[j] += h[j];
-    sigmoid_inplace(x, 2 * H);
-    tanh_inplace(g, H);
-    sigmoid_inplace(o, H);
-    for (int j = 0; j < H; ++j) g[j] = c_[j] = f[j] * c_[j] + i[j] * g[j];
-    tanh_inplace(g, H);  // g now holds tanh(c)
-    for (int j = 0; j < H; ++j) h_[j] = o[j] * g[j];
-  }
+  void cell(float* x, float* h) override { lstm_cell(x, h, h_.data(), c_.data(), hidden_); }
   std::vector<float> c_;
 };
 

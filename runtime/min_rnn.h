@@ -7,12 +7,12 @@
 
 namespace sqp {
 
-// The candidate activation g(x) = x + 0.5 for x ≥ 0, σ(x) otherwise, over x[0..n) in place.
-void min_rnn_g_inplace(float* x, int n);
+// The candidate activation g(x) = x + 0.5 for x ≥ 0, σ(x) otherwise.
+inline float min_rnn_g(float x) { return x >= 0.0f ? x + 0.5f : sigmoid(x); }
 
-// Cell(h, gates, j, hidden) -> the new h[j]; gates holds the token's Gates·H activations: σ of
-// the first Gates − 1 pre-activation blocks, then g of the last.
-template <int Gates, float (*Cell)(float h, const float* gates, int j, int hidden)>
+// Cell(pre, h, hidden) updates h[0..hidden) from the token's Gates·hidden pre-activations: the
+// gates' blocks, then the candidate's. One pass, defined SQP_ELEMENTWISE_CLONES.
+template <int Gates, void (*Cell)(const float* pre, float* h, int hidden)>
 class MinRnn : public Mixer {
  public:
   explicit MinRnn(const MixerSource& src) {
@@ -28,10 +28,7 @@ class MinRnn : public Mixer {
     const int hidden = static_cast<int>(h_.size());
     in_proj_.apply(x, n, pre_.data());
     for (int t = 0; t < n; ++t) {
-      float* gates = pre_.data() + t * Gates * hidden;
-      sigmoid_inplace(gates, (Gates - 1) * hidden);
-      min_rnn_g_inplace(gates + (Gates - 1) * hidden, hidden);
-      for (int j = 0; j < hidden; ++j) h_[j] = Cell(h_[j], gates, j, hidden);
+      Cell(pre_.data() + t * Gates * hidden, h_.data(), hidden);
       std::copy(h_.begin(), h_.end(), states_.begin() + t * hidden);
     }
     out_.apply(states_.data() + first_output * hidden, n - first_output, y + first_output * out_.out);

@@ -4,9 +4,11 @@
 namespace sqp {
 namespace {
 
-float mingru_cell(float h, const float* gates, int j, int hidden) {
-  const float z = gates[j];
-  return (1.0f - z) * h + z * gates[hidden + j];
+SQP_ELEMENTWISE_CLONES void mingru_cell(const float* pre, float* h, int hidden) {
+  for (int j = 0; j < hidden; ++j) {
+    const float z = sigmoid(pre[j]);
+    h[j] = (1.0f - z) * h[j] + z * min_rnn_g(pre[hidden + j]);
+  }
 }
 
 }  // namespace

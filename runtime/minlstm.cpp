@@ -4,9 +4,11 @@
 namespace sqp {
 namespace {
 
-float minlstm_cell(float h, const float* gates, int j, int hidden) {
-  const float f = gates[j], i = gates[hidden + j];
-  return (f * h + i * gates[2 * hidden + j]) / (f + i);
+SQP_ELEMENTWISE_CLONES void minlstm_cell(const float* pre, float* h, int hidden) {
+  for (int j = 0; j < hidden; ++j) {
+    const float f = sigmoid(pre[j]), i = sigmoid(pre[hidden + j]);
+    h[j] = (f * h[j] + i * min_rnn_g(pre[2 * hidden + j])) / (f + i);
+  }
 }
 
 }  // namespace

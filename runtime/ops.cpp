@@ -372,12 +372,6 @@ void int8_kernel(const Linear& l, const float* x, int n, float* y, int x_stride,
 SQP_ELEMENTWISE_CLONES void gelu_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = gelu(x[i]);
 }
-SQP_ELEMENTWISE_CLONES void sigmoid_inplace(float* x, int n) {
-  for (int i = 0; i < n; ++i) x[i] = sigmoid(x[i]);
-}
-SQP_ELEMENTWISE_CLONES void tanh_inplace(float* x, int n) {
-  for (int i = 0; i < n; ++i) x[i] = tanh_poly(x[i]);
-}
 
 SQP_ELEMENTWISE_CLONES float quantize_row(const float* x, int n, int8_t* q) {
   float m = 0.0f, poison = 0.0f;  // poison: NaN if some x[i] is NaN or infinite, else 0

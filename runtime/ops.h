@@ -120,17 +120,15 @@ inline float erf_rational(float x) {
 }
 // torch::gelu (exact, erf form).
 inline float gelu(float x) { return 0.5f * x * (1.0f + erf_rational(x * 0.70710678118654752f)); }
-// The elementwise functions over x[0..n) in place. Each is defined SQP_ELEMENTWISE_CLONES: with
-// AVX2 and AVX-512 builds that the loader picks for the CPU, the library itself staying built
-// for any x86-64.
+// Loops over the functions above (GELU here, the cells in their backbones' files) are defined
+// SQP_ELEMENTWISE_CLONES: with AVX2 and AVX-512 builds that the loader picks for the CPU, the
+// library itself staying built for any x86-64.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define SQP_ELEMENTWISE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SQP_ELEMENTWISE_CLONES
 #endif
 void gelu_inplace(float* x, int n);
-void sigmoid_inplace(float* x, int n);
-void tanh_inplace(float* x, int n);
 inline float silu(float x) { return x * sigmoid(x); }
 
 }  // namespace sqp
