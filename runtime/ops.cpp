@@ -479,39 +479,52 @@ LayerNorm LayerNorm::load(const PolicyFile& f, const std::string& name, int dim)
 
 namespace {
 
-// Σ x[i] (Squared false) or Σ (x[i] − center)² (Squared true) in float64 over 8 running sums,
-// so that the loop vectorizes without reassociating a single sum (which GCC does only under
-// -ffast-math). The lanes are a GCC vector: GCC would not vectorize 8 scalar sums fed by
-// float-to-double conversions.
+// Σ (x[i] − c) and Σ (x[i] − c)² in float64, c = x[0], in one pass over 16 running sums each
+// (GCC vectors: GCC would not vectorize scalar sums fed by float-to-double conversions, nor
+// reassociate one sum without -ffast-math). Shifting by a sample keeps Σd² − (Σd)²/n free of
+// cancellation unless the row's mean lies many deviations from its first value, and then
+// float64 still holds the float32 result (the test shifts a row by 10^7 deviations).
 typedef float Float8 __attribute__((vector_size(32)));
 typedef double Double8 __attribute__((vector_size(64)));
 
-template <bool Squared>
-inline __attribute__((always_inline)) double sum8(const float* x, size_t n, double center) {
-  Double8 lanes = {};
+struct Moments {
+  double sum, sum_sq;  // of x[i] − x[0]
+};
+
+inline __attribute__((always_inline)) Moments shifted_moments(const float* x, size_t n) {
+  const double c = x[0];
+  Double8 s0 = {}, s1 = {}, q0 = {}, q1 = {};
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    Float8 v;
-    __builtin_memcpy(&v, x + i, sizeof v);
-    const Double8 d = __builtin_convertvector(v, Double8);
-    lanes += Squared ? (d - center) * (d - center) : d;
+  for (; i + 16 <= n; i += 16) {
+    Float8 a, b;
+    __builtin_memcpy(&a, x + i, sizeof a);
+    __builtin_memcpy(&b, x + i + 8, sizeof b);
+    const Double8 da = __builtin_convertvector(a, Double8) - c, db = __builtin_convertvector(b, Double8) - c;
+    s0 += da;
+    s1 += db;
+    q0 += da * da;
+    q1 += db * db;
   }
   for (; i < n; ++i) {
-    const double d = x[i];
-    lanes[0] += Squared ? (d - center) * (d - center) : d;
+    const double d = x[i] - c;
+    s0[0] += d;
+    q0[0] += d * d;
   }
-  return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+  const Double8 s = s0 + s1, q = q0 + q1;
+  return {((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])),
+          ((q[0] + q[4]) + (q[1] + q[5])) + ((q[2] + q[6]) + (q[3] + q[7]))};
 }
 
 }  // namespace
 
 SQP_ELEMENTWISE_CLONES void LayerNorm::apply(const float* x, float* y) const {
   const size_t n = weight.size();
-  const double mean = sum8<false>(x, n, 0.0) / double(n);
-  const double sq = sum8<true>(x, n, mean);
-  const float inv = float(1.0 / std::sqrt(sq / double(n) + 1e-5));
-  const float m = float(mean);
-  for (size_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv * weight[i] + bias[i];
+  const Moments m = shifted_moments(x, n);
+  const double mean_shift = m.sum / double(n);
+  const double var = std::max(0.0, m.sum_sq / double(n) - mean_shift * mean_shift);
+  const float inv = float(1.0 / std::sqrt(var + 1e-5));
+  const float mean = float(double(x[0]) + mean_shift);
+  for (size_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * inv * weight[i] + bias[i];
 }
 
 }  // namespace sqp

@@ -384,16 +384,27 @@ TEST(RuntimeOps, LinearAndLayerNormMatchFloat64Loops) {
       }
     }
   }
-  for (int dim : {37, 128}) {  // a tail after the 8-wide sums, and none
-    sqp::LayerNorm norm{std::vector<float>(dim), std::vector<float>(dim)};
-    std::vector<float> x(dim), y(dim);
-    for (int i = 0; i < dim; ++i) norm.weight[i] = normal(rng), norm.bias[i] = normal(rng), x[i] = 3 + 2 * normal(rng);
-    norm.apply(x.data(), y.data());
-    double mean = 0, var = 0;
-    for (float v : x) mean += v / double(dim);
-    for (float v : x) var += (v - mean) * (v - mean) / dim;
-    for (int i = 0; i < dim; ++i)
-      EXPECT_NEAR(y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * norm.weight[i] + norm.bias[i], 1e-5) << dim;
+  // Rows: 1 value, a tail after the 16-wide sums, none; and a mean 10^7 deviations from zero,
+  // with the first value (the one-pass sums' shift) an outlier at 4 deviations. x − mean is a
+  // float32 subtraction of the rounded mean, as in torch's layer_norm (the reference rounds it
+  // too: at 10^7 deviations that rounding alone is a third of x − mean).
+  for (int dim : {1, 37, 128}) {
+    for (double offset : {3.0, 1e3}) {
+      const double spread = offset > 10 ? 1e-4 : 2.0;
+      sqp::LayerNorm norm{std::vector<float>(dim), std::vector<float>(dim)};
+      std::vector<float> x(dim), y(dim);
+      for (int i = 0; i < dim; ++i)
+        norm.weight[i] = normal(rng), norm.bias[i] = normal(rng), x[i] = float(offset + spread * normal(rng));
+      x[0] = float(offset + 4 * spread);
+      norm.apply(x.data(), y.data());
+      double mean = 0, var = 0;
+      for (float v : x) mean += v / double(dim);
+      for (float v : x) var += (v - mean) * (v - mean) / dim;
+      for (int i = 0; i < dim; ++i)
+        EXPECT_NEAR(y[i], (x[i] - double(float(mean))) / std::sqrt(var + 1e-5) * norm.weight[i] + norm.bias[i],
+                    1e-5 * (1 + std::abs(y[i])))
+            << dim << " offset " << offset;
+    }
   }
 }
 
