@@ -22,7 +22,7 @@ class Gru : public TorchRnn {
   void reset() override { std::fill(h_.begin(), h_.end(), 0.0f); }
 
  private:
-  void cell(float* x, float* h) override { gru_cell(x, h, h_.data(), hidden_); }
+  void cell(const float* x, const float* h) override { gru_cell(x, h, h_.data(), hidden_); }
 };
 
 }  // namespace

@@ -25,7 +25,7 @@ class Lstm : public TorchRnn {
   }
 
  private:
-  void cell(float* x, float* h) override { lstm_cell(x, h, h_.data(), c_.data(), hidden_); }
+  void cell(const float* x, const float* h) override { lstm_cell(x, h, h_.data(), c_.data(), hidden_); }
   std::vector<float> c_;
 };
 

@@ -32,9 +32,8 @@ class TorchRnn : public Mixer {
   }
 
  protected:
-  // Updates h_ (and any cell state) from W_ih x + b_ih and W_hh h + b_hh, gate-major. Both are
-  // this token's own buffers, free to be overwritten.
-  virtual void cell(float* from_input, float* from_hidden) = 0;
+  // Updates h_ (and any cell state) from W_ih x + b_ih and W_hh h + b_hh, gate-major.
+  virtual void cell(const float* from_input, const float* from_hidden) = 0;
   int hidden_, gates_;
   std::vector<float> h_;
 

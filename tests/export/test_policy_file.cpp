@@ -387,7 +387,7 @@ TEST(RuntimeOps, LinearAndLayerNormMatchFloat64Loops) {
   // Rows: 1 value, a tail after the 16-wide sums, none; and a mean 10^7 deviations from zero,
   // with the first value (the one-pass sums' shift) an outlier at 4 deviations. x − mean is a
   // float32 subtraction of the rounded mean, as in torch's layer_norm (the reference rounds it
-  // too: at 10^7 deviations that rounding alone is a third of x − mean).
+  // too: at 10^7 deviations that rounding alone is up to a third of a deviation).
   for (int dim : {1, 37, 128}) {
     for (double offset : {3.0, 1e3}) {
       const double spread = offset > 10 ? 1e-4 : 2.0;
