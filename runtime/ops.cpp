@@ -165,6 +165,15 @@ SQP_F16C_TARGET void linear_half_kernel(const Linear& l, const float* x, int n, 
 constexpr int kInt8MaxInputs = 65536;
 // Σ of in products of at most 127 · 127 stays below 2^24, exact in float32, up to this many inputs.
 constexpr int kInt8FloatExactInputs = (1 << 24) / (127 * 127);
+// weight_q's output blocks are 128 wide (the last one what is left); a block holds its 4-input
+// groups one after another, so a kernel reading one block streams contiguous bytes.
+constexpr int kInt8Block = 128;
+
+// The byte offset of 4-input group g of output o0's block, at o0's lanes.
+inline size_t int8_offset(const Linear& l, int g, int o0) {
+  const int start = o0 / kInt8Block * kInt8Block, width = std::min(kInt8Block, l.out_padded - start);
+  return size_t(start) * l.in_padded + (size_t(g) * width + (o0 - start)) * 4;
+}
 
 inline float int8_output(int32_t acc, int32_t weight_offset, float row_scale, float weight_scale, float bias) {
   return std::fma(float(acc - weight_offset), row_scale * weight_scale, bias);
@@ -200,9 +209,10 @@ void int8_kernel_portable(const Linear& l, int n, const float* scales, float* y,
   for (int t = 0; t < n; ++t) {
     const uint8_t* u = l.x_q.data() + size_t(t) * l.in_padded;
     for (int o = 0; o < l.out; ++o) {
+      const int8_t* w = l.weight_q.data() + int8_offset(l, 0, o);
+      const size_t w_stride = int8_offset(l, 1, o) - int8_offset(l, 0, o);
       int32_t acc = 0;
-      for (int i = 0; i < l.in_padded; ++i)
-        acc += int32_t(u[i]) * l.weight_q[(size_t(i / 4) * l.out_padded + o) * 4 + i % 4];
+      for (int i = 0; i < l.in_padded; ++i) acc += int32_t(u[i]) * w[i / 4 * w_stride + i % 4];
       y[t * y_stride + o] = int8_output(acc, l.weight_offset[o], scales[t], l.weight_scale[o], l.bias[o]);
     }
   }
@@ -251,9 +261,9 @@ SQP_VNNI_TARGET inline void int8_block(const Linear& l, const float* scales, flo
   const __m512i zero = _mm512_setzero_si512();
   __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero, c0 = zero, c1 = zero,
           c2 = zero, c3 = zero;
-  const int8_t* w = l.weight_q.data() + size_t(o0) * 4;
+  const int8_t* w = l.weight_q.data() + int8_offset(l, 0, o0);
   const uint8_t* u = l.x_q.data();
-  const size_t row = l.in_padded, w_stride = size_t(l.out_padded) * 4;
+  const size_t row = l.in_padded, w_stride = int8_offset(l, 1, o0) - int8_offset(l, 0, o0);
   for (int i = 0; i < l.in_padded; i += 4, w += w_stride) {
     __m512i w0 = _mm512_loadu_si512(w), w1 = zero, w2 = zero, w3 = zero;
     if constexpr (V == 4) {
@@ -276,9 +286,8 @@ SQP_VNNI_TARGET inline void int8_block(const Linear& l, const float* scales, flo
 SQP_VNNI_TARGET inline void int8_block_row8(const Linear& l, float scale, float* y, int o0) {
   const __m512i zero = _mm512_setzero_si512();
   __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
-  const int8_t* w = l.weight_q.data() + size_t(o0) * 4;
-  const size_t w_stride = size_t(l.out_padded) * 4;
-  for (int i = 0; i < l.in_padded; i += 4, w += w_stride) {
+  const int8_t* w = l.weight_q.data() + int8_offset(l, 0, o0);
+  for (int i = 0; i < l.in_padded; i += 4, w += 4 * kInt8Block) {
     int8_accumulate<4>(l.x_q.data() + i, _mm512_loadu_si512(w), _mm512_loadu_si512(w + 64), _mm512_loadu_si512(w + 128),
                        _mm512_loadu_si512(w + 192), a0, a1, a2, a3);
     int8_accumulate<4>(l.x_q.data() + i, _mm512_loadu_si512(w + 256), _mm512_loadu_si512(w + 320),
@@ -295,10 +304,10 @@ SQP_VNNI_TARGET void int8_rows(const Linear& l, const float* scales, float* y, i
     // A recurrent matrix is applied to one row several times in a row (GRU's W_hh: 48 KiB, L1's
     // size). Alternating the order of its 128-output blocks between calls starts each call on
     // the weights the last one read most recently, still in L1, instead of the evicted ones.
-    const int blocks = l.out_padded / 128;
+    const int blocks = l.out_padded / kInt8Block;
     l.descending = !l.descending;
-    for (int b = 0; b < blocks; ++b) int8_block_row8(l, scales[0], y, 128 * (l.descending ? blocks - 1 - b : b));
-    o = 128 * blocks;
+    for (int b = 0; b < blocks; ++b) int8_block_row8(l, scales[0], y, kInt8Block * (l.descending ? blocks - 1 - b : b));
+    o = kInt8Block * blocks;
   }
   for (; o + 64 <= l.out_padded; o += 64) int8_block<T, 4>(l, scales, y, y_stride, o);
   for (; o < l.out_padded; o += 16) int8_block<T, 1>(l, scales, y, y_stride, o);
@@ -412,7 +421,7 @@ Linear int8_linear(const float* weight, const float* bias, int in, int out) {
   for (int o = 0; o < out; ++o) {
     l.weight_scale[o] = quantize_row(weight + size_t(o) * in, in, row.data());
     for (int i = 0; i < in; ++i) {
-      l.weight_q[(size_t(i / 4) * l.out_padded + o) * 4 + i % 4] = row[i];
+      l.weight_q[int8_offset(l, i / 4, o) + i % 4] = row[i];
       l.weight_offset[o] += 128 * row[i];
     }
   }
@@ -423,7 +432,7 @@ Linear int8_linear(const float* weight, const float* bias, int in, int out) {
     l.weight_qf.assign(size_t(in) * l.out_padded, 0.0f);
     for (int o = 0; o < out; ++o)
       for (int i = 0; i < in; ++i)
-        l.weight_qf[size_t(i) * l.out_padded + o] = l.weight_q[(size_t(i / 4) * l.out_padded + o) * 4 + i % 4];
+        l.weight_qf[size_t(i) * l.out_padded + o] = l.weight_q[int8_offset(l, i / 4, o) + i % 4];
     l.sums.assign(size_t(kMaxTokens) * l.out_padded, 0.0f);
   }
   return l;

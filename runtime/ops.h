@@ -43,8 +43,9 @@ struct Linear {
   int in = 0, out = 0, out_padded = 0;
   std::vector<float> weight_t, bias;    // bias: out_padded, zeros if the layer has none
   std::vector<uint16_t> weight_t_half;  // binary16 in weight_t's layout; when set, weight_t is empty
-  // int8 form, when set (weight_t is then empty): q in 4-input groups, [in_padded / 4][out_padded][4]
-  // (vpdpbusd's layout), the row scales m_o / 127 and 128 Σ_i q_o,i; x_q is the call's rounded input.
+  // int8 form, when set (weight_t is then empty): q in blocks of 128 outputs, each block
+  // [in_padded / 4][its outputs][4] (vpdpbusd's layout, ops.cpp's int8_offset), the row scales m_o / 127 and 128 Σ_i
+  // q_o,i; x_q is the call's rounded input.
   int in_padded = 0;
   std::vector<int8_t> weight_q;
   std::vector<float> weight_scale;
