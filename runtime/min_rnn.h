@@ -36,7 +36,7 @@ class MinRnn : public Mixer {
 
  private:
   Linear in_proj_, out_;
-  std::vector<float> h_, pre_, states_;
+  AlignedVector<float> h_, pre_, states_;
 };
 
 }  // namespace sqp

@@ -453,11 +453,11 @@ Linear Linear::from(const float* weight, const float* bias, int in, int out, Pre
   if (bias) std::copy(bias, bias + out, l.bias.begin());
 #ifdef SQP_F16C
   if (cpu_converts_half()) {
-    std::vector<uint16_t> half(l.weight_t.size());
+    decltype(l.weight_t_half) half(l.weight_t.size());
     for (size_t i = 0; i < half.size(); ++i)
       if (!narrows_exactly(l.weight_t[i], half[i])) return l;
     l.weight_t_half = std::move(half);
-    std::vector<float>().swap(l.weight_t);
+    decltype(l.weight_t)().swap(l.weight_t);
   }
 #endif
   return l;

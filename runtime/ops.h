@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,23 @@ namespace sqp {
 
 // Rows processed together: the pending a_{t-1} token and the R_t and s_t tokens of a step.
 constexpr int kMaxTokens = 3;
+
+// Storage that starts on a 64-byte line: a kernel's 64-byte vector loads then never straddle
+// two lines (std::vector's 16-byte alignment splits every one of them).
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlignment{64};
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+  void deallocate(T* p, size_t) { ::operator delete(p, kAlignment); }
+  bool operator==(const CacheLineAllocator&) const { return true; }
+  bool operator!=(const CacheLineAllocator&) const { return false; }
+};
+template <class T>
+using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
 
 // y[n][out] = x[n][in] · Wᵀ + b. The weight is stored transposed and padded to a multiple of
 // 8 outputs ([in][out_padded]) so the kernel streams it once for all rows.
@@ -41,19 +59,20 @@ float quantize_row(const float* x, int n, int8_t* q);
 
 struct Linear {
   int in = 0, out = 0, out_padded = 0;
-  std::vector<float> weight_t, bias;    // bias: out_padded, zeros if the layer has none
-  std::vector<uint16_t> weight_t_half;  // binary16 in weight_t's layout; when set, weight_t is empty
+  AlignedVector<float> weight_t;
+  AlignedVector<float> bias;              // bias: out_padded, zeros if the layer has none
+  AlignedVector<uint16_t> weight_t_half;  // binary16 in weight_t's layout; when set, weight_t is empty
   // int8 form, when set (weight_t is then empty): q in blocks of 128 outputs, each block
   // [in_padded / 4][its outputs][4] (vpdpbusd's layout, ops.cpp's int8_offset), the row scales m_o / 127 and 128 Σ_i
   // q_o,i; x_q is the call's rounded input.
   int in_padded = 0;
-  std::vector<int8_t> weight_q;
-  std::vector<float> weight_scale;
-  std::vector<int32_t> weight_offset;
-  mutable std::vector<uint8_t> x_q;  // kMaxTokens rows of in_padded (qx + 128)
-  mutable bool descending = false;   // the order of the last single-row call's output blocks
-  std::vector<float> weight_qf;      // q as floats, [in][out_padded], for CPUs without AVX512-VNNI
-  mutable std::vector<float> sums;   // kMaxTokens rows of out_padded: the sums on that path
+  AlignedVector<int8_t> weight_q;
+  AlignedVector<float> weight_scale;
+  AlignedVector<int32_t> weight_offset;
+  mutable AlignedVector<uint8_t> x_q;  // kMaxTokens rows of in_padded (qx + 128)
+  mutable bool descending = false;     // the order of the last single-row call's output blocks
+  AlignedVector<float> weight_qf;      // q as floats, [in][out_padded], for CPUs without AVX512-VNNI
+  mutable AlignedVector<float> sums;   // kMaxTokens rows of out_padded: the sums on that path
 
   // From LibTorch's `<name>.weight` [out, in] (and `<name>.bias` [out] if `with_bias`).
   static Linear load(const PolicyFile& f, const std::string& name, int in, int out, bool with_bias = true,

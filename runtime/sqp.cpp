@@ -44,7 +44,7 @@ struct sqp_policy {
   int64_t t = 0;
   bool action_pending = false, started = false;
   // Buffers, sized at load.
-  std::vector<float> input, tokens, normed, mixed, hidden, head;
+  AlignedVector<float> input, tokens, normed, mixed, hidden, head;
 
   sqp_policy(const PolicyFile& f, Precision precision);
   void act(const double* obs, double* action);

@@ -35,11 +35,11 @@ class TorchRnn : public Mixer {
   // Updates h_ (and any cell state) from W_ih x + b_ih and W_hh h + b_hh, gate-major.
   virtual void cell(const float* from_input, const float* from_hidden) = 0;
   int hidden_, gates_;
-  std::vector<float> h_;
+  AlignedVector<float> h_;
 
  private:
   Linear input_, recurrent_;
-  std::vector<float> pre_input_, pre_hidden_;
+  AlignedVector<float> pre_input_, pre_hidden_;
 };
 
 }  // namespace sqp
