@@ -10,9 +10,11 @@
 
 #include "agents/dt.h"
 #include "models/backbone.h"
+#include "runtime/ops.h"
 #include "runtime/sqp.h"
 #include "runtime/sqp_file.h"
 #include "runtime/sqp_format.h"
+#include "tests/export/allocation_counter.h"
 #include "tests/export/runtime_fixture.h"
 
 namespace fs = std::filesystem;
@@ -34,10 +36,13 @@ std::vector<std::string> registered_backbones() {
   return names;
 }
 
-// The largest |runtime action - LibTorch action| over a 1000-step recorded episode, and its step.
+// The largest |runtime action - LibTorch action| over a 1000-step recorded episode, and its step;
+// and the heap allocations the runtime made in sqp_reset, sqp_act and sqp_observe (issue 18: none
+// once loaded, so that a control loop's step time has no allocator in it).
 struct Difference {
   double worst = 0;
   int64_t step = 0;
+  long allocations = 0;
 };
 
 Difference compare_over_recorded_episode(const std::string& file, DecisionModel& model, const PolicyScaling& scaling,
@@ -58,28 +63,58 @@ Difference compare_over_recorded_episode(const std::string& file, DecisionModel&
   auto mean = scaling.state_mean.to(torch::kFloat32), std = scaling.state_std.to(torch::kFloat32);
   auto state = model->begin(1);
   auto rtg = torch::full({1, 1}, target / scale, torch::kFloat32);
-  EXPECT_EQ(sqp_reset(rt.get(), target), SQP_OK);
   Difference d;
+  {
+    CountedAllocations counted;
+    EXPECT_EQ(sqp_reset(rt.get(), target), SQP_OK);
+    d.allocations += counted.count();
+  }
   for (int64_t t = 0; t < 1000; ++t) {
     auto obs = observations[t];
     auto s = ((obs.to(torch::kFloat32) - mean) / std).unsqueeze(0);
     auto timestep = torch::full({1}, std::min<int64_t>(t, 499), torch::kInt64);
     auto expected = model->act(state, rtg, s, timestep).to(torch::kFloat64).contiguous();
     double action[3];
-    if (sqp_act(rt.get(), obs.data_ptr<double>(), action) != SQP_OK) {
+    int status;
+    {
+      CountedAllocations counted;
+      status = sqp_act(rt.get(), obs.data_ptr<double>(), action);
+      d.allocations += counted.count();
+    }
+    if (status != SQP_OK) {
       ADD_FAILURE() << sqp_error(rt.get());
       return {1e9, t};
     }
     for (int i = 0; i < act_dim; ++i) {
       double diff = std::abs(action[i] - expected[0][i].item<double>());
-      if (diff > d.worst) d = {diff, t};
+      if (diff > d.worst) d.worst = diff, d.step = t;
     }
     model->observe_action(state, expected.to(torch::kFloat32), timestep);
     auto reward = rewards[t].item<double>();
-    EXPECT_EQ(sqp_observe(rt.get(), expected.data_ptr<double>(), reward), SQP_OK) << sqp_error(rt.get());
+    {
+      CountedAllocations counted;
+      status = sqp_observe(rt.get(), expected.data_ptr<double>(), reward);
+      d.allocations += counted.count();
+    }
+    EXPECT_EQ(status, SQP_OK) << sqp_error(rt.get());
     rtg = rtg - torch::full({1, 1}, reward, torch::kFloat64).to(torch::kFloat32) / scale;
   }
   return d;
+}
+
+// The counter behind the allocation checks below sees what they rely on: std::vector's and the
+// runtime's cache-line-aligned allocations, and nothing outside its scope.
+TEST(AllocationCounter, CountsOperatorNewInItsScopeOnly) {
+  std::vector<int> before(16);
+  CountedAllocations counted;
+  EXPECT_EQ(counted.count(), 0);
+  std::vector<float> plain(100);
+  EXPECT_EQ(counted.count(), 1);
+  sqp::AlignedVector<float> aligned(100);
+  EXPECT_EQ(counted.count(), 2);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(aligned.data()) % 64, 0u);
+  std::string text(100, 'x');
+  EXPECT_EQ(counted.count(), 3);
 }
 
 class RuntimeEquality : public ::testing::TestWithParam<std::string> {};
@@ -108,12 +143,14 @@ TEST_P(RuntimeEquality, ActionsEqualLibTorchRecurrentActingOver1000Steps) {
   auto policy = load_trained_policy(run.string(), "cpu");
   auto f32 = compare_over_recorded_episode(file, policy.model, policy.scaling);
   EXPECT_LE(f32.worst, 1e-5) << backbone << ": largest action difference at step " << f32.step;
+  EXPECT_EQ(f32.allocations, 0) << backbone << ": heap allocations while resetting and acting";
   auto half_vs_unrounded = compare_over_recorded_episode(half_file, policy.model, policy.scaling);
   // int8 matrices approximate the policy; how closely is a property of the rounding (bounded per
   // product in RuntimeOps.Int8LinearMatchesItsDefinitionAndTheRoundingBound), measured here on
   // the whole episode with the actions fed back from LibTorch.
   auto int8 = compare_over_recorded_episode(file, policy.model, policy.scaling, SQP_LOAD_INT8);
   EXPECT_LE(int8.worst, kInt8ActionBound) << backbone << " (int8): largest action difference at step " << int8.step;
+  EXPECT_EQ(int8.allocations, 0) << backbone << " (int8): heap allocations while resetting and acting";
 
   {  // round the parameters the file stores in float16, as it says per tensor
     std::ifstream in(half_file, std::ios::binary);
@@ -130,6 +167,7 @@ TEST_P(RuntimeEquality, ActionsEqualLibTorchRecurrentActingOver1000Steps) {
   EXPECT_LE(f16.worst, 1e-5) << backbone
                              << " (float16 file against the rounded model): largest action difference at step "
                              << f16.step;
+  EXPECT_EQ(f16.allocations, 0) << backbone << " (float16): heap allocations while resetting and acting";
   RecordProperty("max_abs_action_difference", std::to_string(f32.worst));
   RecordProperty("max_abs_action_difference_float16", std::to_string(f16.worst));
   RecordProperty("max_abs_action_difference_int8", std::to_string(int8.worst));
