@@ -9,6 +9,41 @@
 namespace sqp {
 namespace {
 
+// The conv window advances by one input (rows of E channels, oldest first, as conv1d sees them);
+// x = SiLU(Σ_k window_k · w_k + bias), summed over k in conv1d's order.
+SQP_ELEMENTWISE_CLONES void conv_token(int E, int K, float* __restrict window, const float* __restrict weight,
+                                       const float* __restrict bias, const float* __restrict input,
+                                       float* __restrict x) {
+  for (int k = 0; k + 1 < K; ++k)
+    for (int e = 0; e < E; ++e) window[size_t(k) * E + e] = window[size_t(k + 1) * E + e];
+  for (int e = 0; e < E; ++e) window[size_t(K - 1) * E + e] = input[e];
+  for (int e = 0; e < E; ++e) x[e] = 0.0f;
+  for (int k = 0; k < K; ++k)  // k outermost: each loop over the channels vectorizes
+    for (int e = 0; e < E; ++e) x[e] += window[size_t(k) * E + e] * weight[size_t(k) * E + e];
+  for (int e = 0; e < E; ++e) x[e] = silu(x[e] + bias[e]);
+}
+
+// One token of the selective scan over E channels and n states (h and A as [n][E]): Δ = softplus(dt)
+// (in place), h = exp(Δ A) h + (Δ x) B, y = Σ_j C_j h_j in state order, out = (y + D x) ⊙ SiLU(z).
+SQP_ELEMENTWISE_CLONES void scan_token(int E, int N, float* __restrict delta, const float* __restrict x,
+                                       const float* __restrict b, const float* __restrict c, const float* __restrict a,
+                                       const float* __restrict skip, const float* __restrict z, float* __restrict h,
+                                       float* __restrict sum, float* __restrict out) {
+  for (int e = 0; e < E; ++e) {
+    delta[e] = softplus(delta[e]);
+    sum[e] = 0.0f;
+  }
+  for (int j = 0; j < N; ++j) {
+    float* hj = h + size_t(j) * E;
+    const float* aj = a + size_t(j) * E;
+    for (int e = 0; e < E; ++e) {
+      hj[e] = exp_poly(delta[e] * aj[e]) * hj[e] + delta[e] * x[e] * b[j];
+      sum[e] += hj[e] * c[j];
+    }
+  }
+  for (int e = 0; e < E; ++e) out[e] = (sum[e] + skip[e] * x[e]) * silu(z[e]);
+}
+
 class Mamba : public Mixer {
  public:
   explicit Mamba(const MixerSource& src) {
@@ -18,15 +53,22 @@ class Mamba : public Mixer {
     d_conv_ = static_cast<int>(src.shape("conv.weight").at(2));
     rank_ = static_cast<int>(src.shape("dt_proj.weight").at(1));
     in_proj_ = src.linear("in_proj", src.dim, 2 * inner_, false);
-    conv_weight_ = src.get("conv.weight", {inner_, 1, d_conv_});
     conv_bias_ = src.get("conv.bias", {inner_});
     x_proj_ = src.linear("x_proj", inner_, rank_ + 2 * n_, false);
     dt_proj_ = src.linear("dt_proj", rank_, inner_);
     out_proj_ = src.linear("out_proj", inner_, src.dim, false);
-    for (float a : src.get("A_log", {inner_, n_})) a_.push_back(-std::exp(a));
+    // Channel-last copies ([k][e], [j][e]) so that the per-token loops run over the channels.
+    const auto &conv = src.get("conv.weight", {inner_, 1, d_conv_}), &a_log = src.get("A_log", {inner_, n_});
+    conv_weight_.resize(conv.size());
+    a_.resize(a_log.size());
+    for (int e = 0; e < inner_; ++e) {
+      for (int k = 0; k < d_conv_; ++k) conv_weight_[size_t(k) * inner_ + e] = conv[size_t(e) * d_conv_ + k];
+      for (int j = 0; j < n_; ++j) a_[size_t(j) * inner_ + e] = -std::exp(a_log[size_t(e) * n_ + j]);
+    }
     skip_ = src.get("D", {inner_});
-    window_.resize(size_t(inner_) * d_conv_);
-    h_.resize(size_t(inner_) * n_);
+    window_.resize(size_t(d_conv_) * inner_);
+    h_.resize(size_t(n_) * inner_);
+    sum_.resize(inner_);
     xz_.resize(size_t(kMaxTokens) * 2 * inner_);
     x_.resize(size_t(kMaxTokens) * inner_);
     selection_.resize(size_t(kMaxTokens) * (rank_ + 2 * n_));
@@ -40,30 +82,15 @@ class Mamba : public Mixer {
   void step(const float* u, int n, int first_output, float* y) override {
     const int E = inner_, S = rank_ + 2 * n_;
     in_proj_.apply(u, n, xz_.data());
-    for (int t = 0; t < n; ++t)  // the conv window: oldest input first, as conv1d sees it
-      for (int e = 0; e < E; ++e) {
-        float* w = &window_[size_t(e) * d_conv_];
-        std::copy(w + 1, w + d_conv_, w);
-        w[d_conv_ - 1] = xz_[size_t(t) * 2 * E + e];
-        float sum = 0;
-        for (int k = 0; k < d_conv_; ++k) sum += w[k] * conv_weight_[size_t(e) * d_conv_ + k];
-        x_[size_t(t) * E + e] = silu(sum + conv_bias_[e]);
-      }
+    for (int t = 0; t < n; ++t)
+      conv_token(E, d_conv_, window_.data(), conv_weight_.data(), conv_bias_.data(), &xz_[size_t(t) * 2 * E],
+                 &x_[size_t(t) * E]);
     x_proj_.apply(x_.data(), n, selection_.data());
     dt_proj_.apply(selection_.data(), n, delta_.data(), S, E);
     for (int t = 0; t < n; ++t) {
-      const float *b = &selection_[size_t(t) * S + rank_], *c = b + n_;
-      const float *x = &x_[size_t(t) * E], *z = &xz_[size_t(t) * 2 * E + E];
-      for (int e = 0; e < E; ++e) {
-        const float delta = softplus(delta_[size_t(t) * E + e]), dx = delta * x[e];
-        float* h = &h_[size_t(e) * n_];
-        float sum = 0;
-        for (int j = 0; j < n_; ++j) {
-          h[j] = std::exp(delta * a_[size_t(e) * n_ + j]) * h[j] + dx * b[j];
-          sum += h[j] * c[j];
-        }
-        gated_[size_t(t) * E + e] = (sum + skip_[e] * x[e]) * silu(z[e]);
-      }
+      const float* b = &selection_[size_t(t) * S + rank_];
+      scan_token(E, n_, &delta_[size_t(t) * E], &x_[size_t(t) * E], b, b + n_, a_.data(), skip_.data(),
+                 &xz_[size_t(t) * 2 * E + E], h_.data(), sum_.data(), &gated_[size_t(t) * E]);
     }
     out_proj_.apply(gated_.data() + size_t(first_output) * E, n - first_output,
                     y + size_t(first_output) * out_proj_.out);
@@ -72,7 +99,8 @@ class Mamba : public Mixer {
  private:
   int inner_, n_, d_conv_, rank_;
   Linear in_proj_, x_proj_, dt_proj_, out_proj_;
-  std::vector<float> conv_weight_, conv_bias_, a_, skip_, window_, h_, xz_, x_, selection_, delta_, gated_;
+  // conv_weight_ [d_conv][E], a_ = −exp(A_log) and h_ [n][E], window_ [d_conv][E] (oldest first).
+  std::vector<float> conv_weight_, conv_bias_, a_, skip_, window_, h_, xz_, x_, selection_, delta_, gated_, sum_;
 };
 
 }  // namespace

@@ -566,6 +566,47 @@ TEST(RuntimeOps, ExpSigmoidTanhAndGMatchFloat64) {
   EXPECT_TRUE(std::isnan(sqp::exp_poly(std::nanf(""))));
 }
 
+SQP_ELEMENTWISE_CLONES void softplus_loop(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = sqp::softplus(x[i]);
+}
+
+// softplus (Mamba's Δ), in a vector loop and as the scalar function, against float64's
+// log1p(exp(x)) on random and edge inputs: relative to float32's rounding where |x| ≤ 87 (e^−87 is
+// where exp_poly clamps); below −87 it stays at e^−87 ≈ 1.6e-38.
+TEST(RuntimeOps, SoftplusMatchesFloat64) {
+  std::mt19937 rng(8);
+  std::vector<float> x;
+  for (float scale : {0.01f, 1.0f, 10.0f, 40.0f}) {
+    std::normal_distribution<float> normal(0.0f, scale);
+    for (int i = 0; i < 50000; ++i) x.push_back(normal(rng));
+  }
+  for (float edge : {0.0f, -0.0f, 1e-30f, -1e-30f, 19.99f, 20.0f, 20.01f, -20.0f, 86.9f, -86.9f, 87.0f, -87.0f, 100.0f,
+                     -100.0f, 1e30f, -1e30f, INFINITY, -INFINITY})
+    x.push_back(edge);
+  auto softplus = x;
+  softplus_loop(softplus.data(), int(x.size()));
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i];
+    if (std::abs(v) > 87) {
+      const double limit = v > 0 ? v : 0.0;  // +∞ equal
+      EXPECT_TRUE(softplus[i] == limit || std::abs(softplus[i] - limit) <= 2e-38)
+          << "softplus(" << x[i] << ") = " << softplus[i];
+      continue;
+    }
+    // log(1 + e^v) without overflow; torch's threshold returns v itself above 20.
+    const double ref = v > 20 ? v : std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v)));
+    const double err = std::abs(softplus[i] - ref) / ref;
+    worst = std::max(worst, err);
+    ASSERT_LE(err, 6e-7) << "softplus(" << x[i] << ") = " << softplus[i];
+    ASSERT_LE(std::abs(sqp::softplus(x[i]) - ref), 6e-7 * ref) << "scalar softplus(" << x[i] << ")";
+  }
+  std::printf("worst relative error: softplus %.3g\n", worst);
+  float nan = std::nanf("");
+  softplus_loop(&nan, 1);
+  EXPECT_TRUE(std::isnan(nan));
+}
+
 // GELU (erf form), the vector loop and the scalar function, against float64's erf on random and
 // edge inputs: the rational erf keeps the error near float32's rounding.
 TEST(RuntimeOps, GeluMatchesFloat64Erf) {
