@@ -4,8 +4,11 @@
 namespace sqp {
 namespace {
 
-// One pass over the hidden units, the gates in registers (as gru_cell).
-SQP_ELEMENTWISE_CLONES void lstm_cell(const float* x, const float* hp, float* h, float* c, int H) {
+// One pass over the hidden units, the gates in registers (as gru_cell). __restrict: without it
+// GCC would need more run-time overlap checks for the eight gate streams and two outputs than it
+// makes, and leaves the loop scalar (5x slower).
+SQP_ELEMENTWISE_CLONES void lstm_cell(const float* __restrict x, const float* __restrict hp, float* __restrict h,
+                                      float* __restrict c, int H) {
   for (int j = 0; j < H; ++j) {
     const float i = sigmoid(x[j] + hp[j]);
     const float f = sigmoid(x[H + j] + hp[H + j]);

@@ -8,6 +8,26 @@
 namespace sqp {
 namespace {
 
+// One token over D channels and M modes, the arrays [mode][channel] so that the loops run over
+// the channels: h = Ā h + B̄ u, y = GELU(2·Σ_m Re(C h) + D u), the sum in mode order.
+SQP_ELEMENTWISE_CLONES void scan_token(int D, int M, const float* __restrict u, const float* __restrict abar_re,
+                                       const float* __restrict abar_im, const float* __restrict bbar_re,
+                                       const float* __restrict bbar_im, const float* __restrict c_re,
+                                       const float* __restrict c_im, const float* __restrict skip,
+                                       float* __restrict h_re, float* __restrict h_im, float* __restrict y) {
+  for (int d = 0; d < D; ++d) y[d] = 0.0f;
+  for (int m = 0; m < M; ++m)
+    for (int d = 0; d < D; ++d) {
+      const size_t i = size_t(m) * D + d;
+      const float re = abar_re[i] * h_re[i] - abar_im[i] * h_im[i] + bbar_re[i] * u[d];
+      const float im = abar_re[i] * h_im[i] + abar_im[i] * h_re[i] + bbar_im[i] * u[d];
+      h_re[i] = re;
+      h_im[i] = im;
+      y[d] += re * c_re[i] - im * c_im[i];
+    }
+  for (int d = 0; d < D; ++d) y[d] = gelu(2.0f * y[d] + skip[d] * u[d]);
+}
+
 class S4 : public Mixer {
  public:
   explicit S4(const MixerSource& src) : dim_(src.dim) {
@@ -31,31 +51,27 @@ class S4 : public Mixer {
         bbar_im_.push_back(float((abar_im * a_re - num_re * a_im_i) / norm));
       }
     }
+    for (auto* v : {&abar_re_, &abar_im_, &bbar_re_, &bbar_im_, &c_re_, &c_im_}) *v = modes_first(*v);
     out_ = src.linear("out", dim_, dim_);
     h_re_.resize(abar_re_.size());
     h_im_.resize(abar_re_.size());
     y_.resize(size_t(kMaxTokens) * dim_);
+  }
+  // [channel][mode] (the model's layout) to [mode][channel].
+  std::vector<float> modes_first(const std::vector<float>& by_channel) const {
+    std::vector<float> by_mode(by_channel.size());
+    for (int d = 0; d < dim_; ++d)
+      for (int m = 0; m < modes_; ++m) by_mode[size_t(m) * dim_ + d] = by_channel[size_t(d) * modes_ + m];
+    return by_mode;
   }
   void reset() override {
     std::fill(h_re_.begin(), h_re_.end(), 0.0f);
     std::fill(h_im_.begin(), h_im_.end(), 0.0f);
   }
   void step(const float* u, int n, int first_output, float* y) override {
-    for (int t = 0; t < n; ++t) {
-      for (int d = 0; d < dim_; ++d) {
-        const float ud = u[t * dim_ + d];
-        float sum = 0;
-        for (int m = 0; m < modes_; ++m) {
-          size_t i = size_t(d) * modes_ + m;
-          float re = abar_re_[i] * h_re_[i] - abar_im_[i] * h_im_[i] + bbar_re_[i] * ud;
-          float im = abar_re_[i] * h_im_[i] + abar_im_[i] * h_re_[i] + bbar_im_[i] * ud;
-          h_re_[i] = re;
-          h_im_[i] = im;
-          sum += re * c_re_[i] - im * c_im_[i];
-        }
-        y_[t * dim_ + d] = gelu(2.0f * sum + skip_[d] * ud);
-      }
-    }
+    for (int t = 0; t < n; ++t)
+      scan_token(dim_, modes_, u + t * dim_, abar_re_.data(), abar_im_.data(), bbar_re_.data(), bbar_im_.data(),
+                 c_re_.data(), c_im_.data(), skip_.data(), h_re_.data(), h_im_.data(), y_.data() + t * dim_);
     out_.apply(y_.data() + first_output * dim_, n - first_output, y + first_output * dim_);
   }
 
