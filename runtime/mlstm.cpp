@@ -9,6 +9,24 @@
 namespace sqp {
 namespace {
 
+// One head's memory: C = keep·C + write·v (k/√d)ᵀ and cq = C q, with C stored transposed ([j][r])
+// so that the loops run over the rows r; each cq_r sums over j in the model's order. Contraction
+// into fused multiply-adds is off: the exponential gates amplify rounding differences, and this
+// way the vector code rounds as the scalar loop it replaced did.
+SQP_ELEMENTWISE_CLONES __attribute__((optimize("fp-contract=off"))) void update_memory(
+    int d, float keep, float write, float root, const float* __restrict k, const float* __restrict v,
+    const float* __restrict q, float* __restrict c, float* __restrict cq) {
+  for (int r = 0; r < d; ++r) cq[r] = 0.0f;
+  for (int j = 0; j < d; ++j) {
+    const float kj = k[j] / root, qj = q[j];
+    float* cj = c + size_t(j) * d;
+    for (int r = 0; r < d; ++r) {
+      cj[r] = keep * cj[r] + write * v[r] * kj;
+      cq[r] += cj[r] * qj;
+    }
+  }
+}
+
 class Mlstm : public Mixer {
  public:
   explicit Mlstm(const MixerSource& src) : dim_(src.dim) {
@@ -44,6 +62,7 @@ class Mlstm : public Mixer {
     m_.resize(heads_);
     projected_.resize(size_t(kMaxTokens) * width_);
     h_.resize(size_t(kMaxTokens) * dim_);
+    cq_.resize(head_dim_);
   }
   void reset() override {
     std::fill(c_.begin(), c_.end(), 0.0f);
@@ -72,15 +91,8 @@ class Mlstm : public Mixer {
           nq += nh[j] * qh[j];
         }
         const float norm = std::fmax(std::fabs(nq), std::exp(-m));
-        for (int r = 0; r < d; ++r) {  // C[r][j] += for v_r k_j; h_r = Σ_j C[r][j] q_j
-          float* cr = &c_[(size_t(hh) * d + r) * d];
-          float sum = 0;
-          for (int j = 0; j < d; ++j) {
-            cr[j] = keep * cr[j] + write * vh[r] * (kh[j] / root);
-            sum += cr[j] * qh[j];
-          }
-          h[hh * d + r] = sigmoid(gate_o[hh * d + r]) * (sum / norm);
-        }
+        update_memory(d, keep, write, root, kh, vh, qh, &c_[size_t(hh) * d * d], cq_.data());
+        for (int r = 0; r < d; ++r) h[hh * d + r] = sigmoid(gate_o[hh * d + r]) * (cq_[r] / norm);
       }
     }
     out_.apply(h_.data() + size_t(first_output) * dim_, n - first_output, y + size_t(first_output) * dim_);
@@ -89,7 +101,7 @@ class Mlstm : public Mixer {
  private:
   int dim_, heads_, head_dim_, width_;
   Linear project_, out_;
-  std::vector<float> c_, n_, m_, projected_, h_;
+  std::vector<float> c_, n_, m_, projected_, h_, cq_;  // c_: per head [j][r] (C transposed)
 };
 
 }  // namespace
