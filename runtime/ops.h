@@ -63,8 +63,8 @@ struct Linear {
   AlignedVector<float> bias;              // bias: out_padded, zeros if the layer has none
   AlignedVector<uint16_t> weight_t_half;  // binary16 in weight_t's layout; when set, weight_t is empty
   // int8 form, when set (weight_t is then empty): q in blocks of 128 outputs, each block
-  // [in_padded / 4][its outputs][4] (vpdpbusd's layout, ops.cpp's int8_offset), the row scales m_o / 127 and 128 Σ_i
-  // q_o,i; x_q is the call's rounded input.
+  // [in_padded / 4][its outputs][4] (vpdpbusd's layout; ops.cpp's int8_offset), the row scales
+  // m_o / 127 and 128 Σ_i q_o,i; x_q is the call's rounded input.
   int in_padded = 0;
   AlignedVector<int8_t> weight_q;
   AlignedVector<float> weight_scale;
@@ -119,9 +119,9 @@ inline float tanh_poly(float x) {
   const float large = 1.0f - 2.0f / (1.0f + exp_poly(2.0f * x));
   return std::fabs(x) < 0.25f ? series : large;
 }
-// log(1 + e^−|x|), for softplus. With u = e^−|x| ∈ (0, 1],
-// log1p(u) = 2 atanh(s), s = u / (2 + u) ∈ (0, 1/3]: no 1 + u is formed, so a small u keeps its
-// digits; the odd series to s^15 leaves s^16/17 < 1.5e-9 out. Plain arithmetic, so loops over it
+// log(1 + e^−|x|), for softplus. With u = e^−|x| ∈ (0, 1], log1p(u) = 2 atanh(s) with
+// s = u / (2 + u) ∈ (0, 1/3]: no 1 + u is formed, so a small u keeps its digits; the odd series
+// to s^15 leaves s^16/17 < 1.5e-9 out. Plain arithmetic, so loops over it
 // vectorize (libm's log1pf and expf per element were a quarter of a Mamba step).
 inline float log1p_exp_neg_abs(float x) {
   const float u = exp_poly(-std::fabs(x)), s = u / (2.0f + u), s2 = s * s;
