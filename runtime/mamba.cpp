@@ -58,13 +58,9 @@ class Mamba : public Mixer {
     dt_proj_ = src.linear("dt_proj", rank_, inner_);
     out_proj_ = src.linear("out_proj", inner_, src.dim, false);
     // Channel-last copies ([k][e], [j][e]) so that the per-token loops run over the channels.
-    const auto &conv = src.get("conv.weight", {inner_, 1, d_conv_}), &a_log = src.get("A_log", {inner_, n_});
-    conv_weight_.resize(conv.size());
-    a_.resize(a_log.size());
-    for (int e = 0; e < inner_; ++e) {
-      for (int k = 0; k < d_conv_; ++k) conv_weight_[size_t(k) * inner_ + e] = conv[size_t(e) * d_conv_ + k];
-      for (int j = 0; j < n_; ++j) a_[size_t(j) * inner_ + e] = -std::exp(a_log[size_t(e) * n_ + j]);
-    }
+    conv_weight_ = transposed(src.get("conv.weight", {inner_, 1, d_conv_}).data(), inner_, d_conv_);
+    a_ = transposed(src.get("A_log", {inner_, n_}).data(), inner_, n_);
+    for (float& a : a_) a = -std::exp(a);
     skip_ = src.get("D", {inner_});
     window_.resize(size_t(d_conv_) * inner_);
     h_.resize(size_t(n_) * inner_);

@@ -169,10 +169,15 @@ constexpr int kInt8FloatExactInputs = (1 << 24) / (127 * 127);
 // groups one after another, so a kernel reading one block streams contiguous bytes.
 constexpr int kInt8Block = 128;
 
+// The outputs in output o0's block: its groups' stride is 4 bytes each.
+inline int int8_block_width(const Linear& l, int o0) {
+  return std::min(kInt8Block, l.out_padded - o0 / kInt8Block * kInt8Block);
+}
+
 // The byte offset of 4-input group g of output o0's block, at o0's lanes.
 inline size_t int8_offset(const Linear& l, int g, int o0) {
-  const int start = o0 / kInt8Block * kInt8Block, width = std::min(kInt8Block, l.out_padded - start);
-  return size_t(start) * l.in_padded + (size_t(g) * width + (o0 - start)) * 4;
+  const int start = o0 / kInt8Block * kInt8Block;
+  return size_t(start) * l.in_padded + (size_t(g) * int8_block_width(l, o0) + (o0 - start)) * 4;
 }
 
 inline float int8_output(int32_t acc, int32_t weight_offset, float row_scale, float weight_scale, float bias) {
@@ -210,7 +215,7 @@ void int8_kernel_portable(const Linear& l, int n, const float* scales, float* y,
     const uint8_t* u = l.x_q.data() + size_t(t) * l.in_padded;
     for (int o = 0; o < l.out; ++o) {
       const int8_t* w = l.weight_q.data() + int8_offset(l, 0, o);
-      const size_t w_stride = int8_offset(l, 1, o) - int8_offset(l, 0, o);
+      const size_t w_stride = 4 * size_t(int8_block_width(l, o));
       int32_t acc = 0;
       for (int i = 0; i < l.in_padded; ++i) acc += int32_t(u[i]) * w[i / 4 * w_stride + i % 4];
       y[t * y_stride + o] = int8_output(acc, l.weight_offset[o], scales[t], l.weight_scale[o], l.bias[o]);
@@ -263,7 +268,7 @@ SQP_VNNI_TARGET inline void int8_block(const Linear& l, const float* scales, flo
           c2 = zero, c3 = zero;
   const int8_t* w = l.weight_q.data() + int8_offset(l, 0, o0);
   const uint8_t* u = l.x_q.data();
-  const size_t row = l.in_padded, w_stride = int8_offset(l, 1, o0) - int8_offset(l, 0, o0);
+  const size_t row = l.in_padded, w_stride = 4 * size_t(int8_block_width(l, o0));
   for (int i = 0; i < l.in_padded; i += 4, w += w_stride) {
     __m512i w0 = _mm512_loadu_si512(w), w1 = zero, w2 = zero, w3 = zero;
     if constexpr (V == 4) {
@@ -380,6 +385,13 @@ void int8_kernel(const Linear& l, const float* x, int n, float* y, int x_stride,
 
 SQP_ELEMENTWISE_CLONES void gelu_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = gelu(x[i]);
+}
+
+std::vector<float> transposed(const float* m, int rows, int cols) {
+  std::vector<float> t(size_t(rows) * cols);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = m[size_t(r) * cols + c];
+  return t;
 }
 
 SQP_ELEMENTWISE_CLONES float quantize_row(const float* x, int n, int8_t* q) {

@@ -50,6 +50,10 @@ using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
 // give the same y.
 enum class Precision { exact, int8 };
 
+// A [rows][cols] matrix as [cols][rows]. Loaders store parameters channel-last with it, so that
+// a step's loops run over the channels and vectorize.
+std::vector<float> transposed(const float* m, int rows, int cols);
+
 // Rounds x[0..n) to q[i] = round_half_even(x[i] · (127 / m)), m = max |x[i]|, and returns the
 // scale m / 127; all in float32. NaN if x holds a NaN or an infinity. A row with m below
 // kInt8Smallest counts as zero (q = 0, scale 0): 127 / m would overflow for a subnormal m, and
@@ -121,8 +125,8 @@ inline float tanh_poly(float x) {
 }
 // log(1 + e^−|x|), for softplus. With u = e^−|x| ∈ (0, 1], log1p(u) = 2 atanh(s) with
 // s = u / (2 + u) ∈ (0, 1/3]: no 1 + u is formed, so a small u keeps its digits; the odd series
-// to s^15 leaves s^16/17 < 1.5e-9 out. Plain arithmetic, so loops over it
-// vectorize (libm's log1pf and expf per element were a quarter of a Mamba step).
+// to s^15 leaves s^16/17 < 1.5e-9 out. Plain arithmetic, so loops over it vectorize (libm's
+// log1pf and expf per element were a quarter of a Mamba step).
 inline float log1p_exp_neg_abs(float x) {
   const float u = exp_poly(-std::fabs(x)), s = u / (2.0f + u), s2 = s * s;
   float p = 1.0f / 15;

@@ -51,18 +51,13 @@ class S4 : public Mixer {
         bbar_im_.push_back(float((abar_im * a_re - num_re * a_im_i) / norm));
       }
     }
-    for (auto* v : {&abar_re_, &abar_im_, &bbar_re_, &bbar_im_, &c_re_, &c_im_}) *v = modes_first(*v);
+    // [channel][mode] (the model's layout) to [mode][channel], for scan_token.
+    for (auto* v : {&abar_re_, &abar_im_, &bbar_re_, &bbar_im_, &c_re_, &c_im_})
+      *v = transposed(v->data(), dim_, modes_);
     out_ = src.linear("out", dim_, dim_);
     h_re_.resize(abar_re_.size());
     h_im_.resize(abar_re_.size());
     y_.resize(size_t(kMaxTokens) * dim_);
-  }
-  // [channel][mode] (the model's layout) to [mode][channel].
-  std::vector<float> modes_first(const std::vector<float>& by_channel) const {
-    std::vector<float> by_mode(by_channel.size());
-    for (int d = 0; d < dim_; ++d)
-      for (int m = 0; m < modes_; ++m) by_mode[size_t(m) * dim_ + d] = by_channel[size_t(d) * modes_ + m];
-    return by_mode;
   }
   void reset() override {
     std::fill(h_re_.begin(), h_re_.end(), 0.0f);

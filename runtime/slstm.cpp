@@ -37,11 +37,8 @@ class Slstm : public Mixer {
     // R's block of head hh, [d][4d] in the model, as a [4d, d] matrix: its product runs in the
     // Linear kernels (and in int8 when the file is loaded so).
     const auto& r = src.get("recurrent", {heads_, head_dim_, 4 * head_dim_});
-    std::vector<float> block(size_t(4) * head_dim_ * head_dim_);
     for (int hh = 0; hh < heads_; ++hh) {
-      for (int i = 0; i < head_dim_; ++i)
-        for (int e = 0; e < 4 * head_dim_; ++e)
-          block[size_t(e) * head_dim_ + i] = r[(size_t(hh) * head_dim_ + i) * 4 * head_dim_ + e];
+      const auto block = transposed(&r[size_t(hh) * head_dim_ * 4 * head_dim_], head_dim_, 4 * head_dim_);
       recurrent_.push_back(src.matrix(block.data(), nullptr, head_dim_, 4 * head_dim_));
     }
     for (auto* v : {&h_, &c_, &n_, &m_}) v->resize(dim_);

@@ -64,24 +64,20 @@ Difference compare_over_recorded_episode(const std::string& file, DecisionModel&
   auto state = model->begin(1);
   auto rtg = torch::full({1, 1}, target / scale, torch::kFloat32);
   Difference d;
-  {
+  auto counting_allocations = [&d](auto&& call) {  // the runtime call's status
     CountedAllocations counted;
-    EXPECT_EQ(sqp_reset(rt.get(), target), SQP_OK);
+    const int status = call();
     d.allocations += counted.count();
-  }
+    return status;
+  };
+  EXPECT_EQ(counting_allocations([&] { return sqp_reset(rt.get(), target); }), SQP_OK);
   for (int64_t t = 0; t < 1000; ++t) {
     auto obs = observations[t];
     auto s = ((obs.to(torch::kFloat32) - mean) / std).unsqueeze(0);
     auto timestep = torch::full({1}, std::min<int64_t>(t, 499), torch::kInt64);
     auto expected = model->act(state, rtg, s, timestep).to(torch::kFloat64).contiguous();
     double action[3];
-    int status;
-    {
-      CountedAllocations counted;
-      status = sqp_act(rt.get(), obs.data_ptr<double>(), action);
-      d.allocations += counted.count();
-    }
-    if (status != SQP_OK) {
+    if (counting_allocations([&] { return sqp_act(rt.get(), obs.data_ptr<double>(), action); }) != SQP_OK) {
       ADD_FAILURE() << sqp_error(rt.get());
       return {1e9, t};
     }
@@ -91,12 +87,8 @@ Difference compare_over_recorded_episode(const std::string& file, DecisionModel&
     }
     model->observe_action(state, expected.to(torch::kFloat32), timestep);
     auto reward = rewards[t].item<double>();
-    {
-      CountedAllocations counted;
-      status = sqp_observe(rt.get(), expected.data_ptr<double>(), reward);
-      d.allocations += counted.count();
-    }
-    EXPECT_EQ(status, SQP_OK) << sqp_error(rt.get());
+    EXPECT_EQ(counting_allocations([&] { return sqp_observe(rt.get(), expected.data_ptr<double>(), reward); }), SQP_OK)
+        << sqp_error(rt.get());
     rtg = rtg - torch::full({1, 1}, reward, torch::kFloat64).to(torch::kFloat32) / scale;
   }
   return d;
